@@ -1,0 +1,179 @@
+"""The simple random walk S_n = X_1 + ... + X_n with i.i.d. steps X_i = +1 (prob. p), -1 (q = 1-p).
+
+Exact law (Chapter 01, section 1). With K ~ Binomial(n, p) up-steps, S_n = 2K - n, so
+
+    P(S_n = k) = C(n, (n+k)/2) p^((n+k)/2) q^((n-k)/2),   k = -n, -n+2, ..., n,   (1.1)
+    E[S_n] = n (p - q),          Var[S_n] = 4 n p q.                                (1.2)
+
+Simulation draws one uniform per step and compares it with p. A step is decided by a
+31-bit uniform integer r: X = +1 iff r < round(p 2^31), so P(X = +1) equals p up to
+2^-32 (float32 uniforms would give only 2^-24). For the symmetric walk (p = 1/2) every
+random *bit* is a fair step, so :func:`sample_endpoints` sums the bits of random words
+(a population count), 64 steps per word.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._validate import check_count, check_probability, resolve_device
+
+__all__ = [
+    "endpoint_mean_var",
+    "endpoint_pmf",
+    "sample_endpoints",
+    "sample_paths",
+    "sample_steps",
+]
+
+_STEP_DTYPES = (torch.int8, torch.int16, torch.int32, torch.int64, torch.float32, torch.float64)
+
+
+def _check_dtype(dtype: torch.dtype) -> torch.dtype:
+    if dtype not in _STEP_DTYPES:
+        raise TypeError(f"dtype must be a signed integer or float dtype, got {dtype}")
+    return dtype
+
+
+def _uniform_int31(shape: tuple[int, ...], generator, device) -> torch.Tensor:
+    """Uniform integers on [0, 2^31) as int32 (the two halves of random 64-bit words)."""
+    return torch.randint(0, 2**31, shape, generator=generator, device=device, dtype=torch.int32)
+
+
+def sample_steps(
+    n_walks: int,
+    n_steps: int,
+    p: float = 0.5,
+    *,
+    generator: torch.Generator | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype = torch.int8,
+) -> torch.Tensor:
+    """Steps X_i in {+1, -1} with P(X_i = +1) = p, shape (n_walks, n_steps)."""
+    n_walks, n_steps = check_count(n_walks, "n_walks"), check_count(n_steps, "n_steps")
+    p, dtype = check_probability(p), _check_dtype(dtype)
+    dev = resolve_device(device, generator)
+    threshold = round(p * 2**31)
+    up = _uniform_int31((n_walks, n_steps), generator, dev) < threshold  # X_i = +1
+    # X_i = 2 * 1{up} - 1
+    return (2 * up.to(dtype) - 1).to(dtype)
+
+
+def sample_paths(
+    n_walks: int,
+    n_steps: int,
+    p: float = 0.5,
+    *,
+    generator: torch.Generator | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype = torch.int32,
+) -> torch.Tensor:
+    """Paths (S_0, S_1, ..., S_n) with S_0 = 0, shape (n_walks, n_steps + 1)."""
+    steps = sample_steps(n_walks, n_steps, p, generator=generator, device=device, dtype=dtype)
+    paths = torch.zeros(steps.shape[0], steps.shape[1] + 1, dtype=dtype, device=steps.device)
+    # S_k = X_1 + ... + X_k
+    torch.cumsum(steps, dim=1, out=paths[:, 1:])
+    return paths
+
+
+# Masks of the bit-parallel population count (each level adds neighbouring bit groups).
+_M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
+
+
+def _popcount_rows(words: torch.Tensor) -> torch.Tensor:
+    """Number of set bits in each row of an int64 tensor (SWAR popcount, then byte sums)."""
+    w = words - ((words >> 1) & _M1)  # 2-bit fields hold counts 0..2
+    w = (w & _M2) + ((w >> 2) & _M2)  # 4-bit fields hold counts 0..4
+    w = (w + (w >> 4)) & _M4  # each byte holds its count 0..8
+    return w.view(torch.uint8).reshape(words.shape[0], -1).sum(dim=1, dtype=torch.int64)
+
+
+def _up_steps_symmetric(n_walks: int, n_steps: int, generator, device) -> torch.Tensor:
+    """K = number of up-steps for p = 1/2: every random bit is one fair step."""
+    full_words, rest = divmod(n_steps, 64)
+    # random 64-bit words (randint's upper bound is exclusive: 2^63 - 1 is never drawn,
+    # a bias of 2^-64 per word)
+    words = torch.randint(
+        -(2**63),
+        2**63 - 1,
+        (n_walks, full_words + (rest > 0)),
+        generator=generator,
+        device=device,
+        dtype=torch.int64,
+    )
+    if rest:
+        words[:, -1] &= (1 << rest) - 1  # keep only the last `rest` bits of the final word
+    return _popcount_rows(words)
+
+
+def _up_steps_general(n_walks: int, n_steps: int, p: float, generator, device) -> torch.Tensor:
+    """K = number of up-steps: count of 31-bit uniforms below round(p 2^31)."""
+    up = _uniform_int31((n_walks, n_steps), generator, device) < round(p * 2**31)
+    return up.view(torch.uint8).sum(dim=1, dtype=torch.int64)
+
+
+def sample_endpoints(
+    n_walks: int,
+    n_steps: int,
+    p: float = 0.5,
+    *,
+    generator: torch.Generator | None = None,
+    device: str | torch.device | None = None,
+    chunk_steps: int = 2**24,
+) -> torch.Tensor:
+    """Simulate ``n_walks`` walks of ``n_steps`` steps and return S_n (int64, shape (n_walks,)).
+
+    Every step is simulated (this is not a draw from the binomial law (1.1)); walks are
+    processed in chunks of about ``chunk_steps`` steps so memory stays bounded.
+    """
+    n_walks, n_steps = check_count(n_walks, "n_walks"), check_count(n_steps, "n_steps")
+    p = check_probability(p)
+    chunk_steps = check_count(chunk_steps, "chunk_steps", minimum=1)
+    dev = resolve_device(device, generator)
+    out = torch.empty(n_walks, dtype=torch.int64, device=dev)
+    rows = max(1, chunk_steps // max(n_steps, 1))
+    for start in range(0, n_walks, rows):
+        m = min(rows, n_walks - start)
+        if p == 0.5:
+            k = _up_steps_symmetric(m, n_steps, generator, dev)
+        else:
+            k = _up_steps_general(m, n_steps, p, generator, dev)
+        out[start : start + m] = 2 * k - n_steps  # S_n = 2K - n
+    return out
+
+
+def endpoint_pmf(
+    n: int,
+    p: float = 0.5,
+    *,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype = torch.float64,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Support k = -n, -n+2, ..., n and probabilities P(S_n = k) of eq. (1.1).
+
+    Computed in log space with log-gamma so n = 10^4 and beyond neither overflows nor
+    underflows needlessly; p in {0, 1} gives the point mass at -n or n.
+    """
+    n, p = check_count(n, "n"), check_probability(p)
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    j = torch.arange(n + 1, device=device, dtype=torch.float64)  # j = (n + k)/2 up-steps
+    k = (2 * j - n).to(torch.int64)
+    if p in (0.0, 1.0):
+        probs = (j == (n if p == 1.0 else 0)).to(torch.float64)
+        return k, probs.to(dtype)
+    # log C(n, j) = lgamma(n+1) - lgamma(j+1) - lgamma(n-j+1)
+    log_binom = torch.lgamma(torch.tensor(n + 1.0, device=device, dtype=torch.float64))
+    log_binom = log_binom - torch.lgamma(j + 1) - torch.lgamma(n - j + 1)
+    # log P = log C(n, j) + j log p + (n - j) log q
+    log_p = log_binom + j * math.log(p) + (n - j) * math.log1p(-p)
+    return k, torch.exp(log_p).to(dtype)
+
+
+def endpoint_mean_var(n: int, p: float = 0.5) -> tuple[float, float]:
+    """E[S_n] = n (p - q) and Var[S_n] = 4 n p q, eq. (1.2)."""
+    n, p = check_count(n, "n"), check_probability(p)
+    q = 1.0 - p
+    return n * (p - q), 4.0 * n * p * q

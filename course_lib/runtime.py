@@ -1,0 +1,121 @@
+"""Run-time settings shared by every chapter: device, seeds, fast/full mode and sizes.
+
+* ``device()`` picks CUDA, then Apple's MPS, then the CPU.
+* ``seed_all(seed)`` seeds Python, NumPy and PyTorch and returns a fresh
+  ``torch.Generator`` so that library calls can take an explicit generator.
+* Fast mode (``COURSE_FAST=1``, set by CI and ``make test``) shrinks every size
+  through :func:`pick`, so a notebook never needs editing to run quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+__all__ = [
+    "FAST_ENV_VAR",
+    "check_device_dtype",
+    "describe",
+    "device",
+    "is_fast",
+    "make_generator",
+    "pick",
+    "seed_all",
+]
+
+FAST_ENV_VAR = "COURSE_FAST"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+T = TypeVar("T")
+
+
+def is_fast() -> bool:
+    """True when ``COURSE_FAST`` asks for the small, CI-sized runs.
+
+    Accepted values: 1/true/yes/on and 0/false/no/off (case-insensitive); anything
+    else raises ``ValueError`` rather than silently choosing a mode.
+    """
+    raw = os.environ.get(FAST_ENV_VAR, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(f"{FAST_ENV_VAR} must be one of 1/true/yes/on or 0/false/no/off, got {raw!r}")
+
+
+def pick(fast: T, full: T) -> T:
+    """Return ``fast`` in fast mode and ``full`` otherwise (sizes, step counts, epochs)."""
+    return fast if is_fast() else full
+
+
+def device(prefer: str | torch.device | None = None) -> torch.device:
+    """The device to compute on: ``prefer`` if given, else CUDA > MPS > CPU.
+
+    ``COURSE_DEVICE`` in the environment overrides the automatic choice (e.g. to
+    force the CPU on a GPU machine).
+    """
+    choice = prefer if prefer is not None else os.environ.get("COURSE_DEVICE")
+    if choice is not None:
+        dev = torch.device(choice)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {dev} was requested but CUDA is not available")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def make_generator(seed: int, device: str | torch.device | None = None) -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` (default CPU) seeded with ``seed``."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    gen = torch.Generator(device=torch.device(device) if device is not None else "cpu")
+    gen.manual_seed(seed)
+    return gen
+
+
+def seed_all(seed: int = 0, device: str | torch.device | None = None) -> torch.Generator:
+    """Seed Python's ``random``, NumPy and PyTorch (all devices) and return a generator.
+
+    Notebooks call this once in their set-up cell; library functions never touch the
+    global RNG themselves but take the returned generator (or their own seed).
+    """
+    gen = make_generator(seed, device)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 (learners' own NumPy code uses it)
+    torch.manual_seed(seed)
+    return gen
+
+
+def check_device_dtype(*tensors: torch.Tensor, dtype: torch.dtype | None = None) -> None:
+    """Raise ``TypeError``/``ValueError`` unless all tensors share one device (and ``dtype``)."""
+    for t in tensors:
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"expected torch.Tensor, got {type(t).__name__}")
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        raise ValueError(f"tensors must be on one device, got {sorted(map(str, devices))}")
+    if dtype is not None:
+        wrong = [t.dtype for t in tensors if t.dtype != dtype]
+        if wrong:
+            raise ValueError(f"expected dtype {dtype}, got {wrong[0]}")
+
+
+def describe() -> str:
+    """One line on the run: mode, device, torch version, threads (for the set-up cell)."""
+    dev = device()
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu"
+    mode = "fast" if is_fast() else "full"
+    return (
+        f"mode={mode} device={dev} ({name}) torch={torch.__version__} "
+        f"threads={torch.get_num_threads()}"
+    )
