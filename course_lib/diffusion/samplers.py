@@ -38,6 +38,7 @@ from .schedules import Schedule
 from .sde import SDE
 
 __all__ = [
+    "SAMPLERS",
     "SampleResult",
     "annealed_langevin",
     "ddim_invert",
@@ -51,6 +52,7 @@ __all__ = [
     "pf_ode_euler",
     "pf_ode_heun",
     "reverse_sde_em",
+    "run_sampler",
     "score_from_denoiser",
     "time_grid",
 ]
@@ -165,6 +167,7 @@ def ddim_step(
     return x_prev
 
 
+@torch.no_grad()
 def ddim_sample(
     denoiser: Denoiser,
     schedule: Schedule,
@@ -191,6 +194,7 @@ def ddim_sample(
     return SampleResult(x, len(grid) - 1, torch.stack(traj) if return_trajectory else None)
 
 
+@torch.no_grad()
 def ddpm_sample(
     denoiser: Denoiser,
     schedule: Schedule,
@@ -226,6 +230,7 @@ def ddpm_sample(
     return SampleResult(x, len(grid) - 1, torch.stack(traj) if return_trajectory else None)
 
 
+@torch.no_grad()
 def ddim_invert(
     denoiser: Denoiser,
     schedule: Schedule,
@@ -294,6 +299,7 @@ def _ode_drift(denoiser: Denoiser, sde: SDE, x: torch.Tensor, t: torch.Tensor) -
     return f * x - 0.5 * g**2 * _score(denoiser, sde, x, t)
 
 
+@torch.no_grad()
 def reverse_sde_em(
     denoiser: Denoiser,
     sde: SDE,
@@ -324,6 +330,7 @@ def reverse_sde_em(
     return SampleResult(x, n, torch.stack(traj) if return_trajectory else None)
 
 
+@torch.no_grad()
 def pf_ode_euler(
     denoiser: Denoiser,
     sde: SDE,
@@ -343,6 +350,7 @@ def pf_ode_euler(
     return SampleResult(x, ts.numel() - 1, torch.stack(traj) if return_trajectory else None)
 
 
+@torch.no_grad()
 def pf_ode_heun(
     denoiser: Denoiser,
     sde: SDE,
@@ -380,6 +388,7 @@ def geometric_sigmas(
     return torch.exp(torch.linspace(math.log(hi), math.log(lo), n, dtype=dtype, device=device))
 
 
+@torch.no_grad()
 def annealed_langevin(
     denoiser: Denoiser,
     sigmas: Sequence[float] | torch.Tensor,
@@ -414,3 +423,57 @@ def annealed_langevin(
         if return_trajectory:
             traj.append(x)
     return SampleResult(x, nfe, torch.stack(traj) if return_trajectory else None)
+
+
+#: Sampler names understood by :func:`run_sampler`.
+SAMPLERS = ("ddpm", "ddim", "sde_em", "pf_euler", "pf_heun")
+
+
+def run_sampler(
+    name: str,
+    denoiser: Denoiser,
+    n: int,
+    n_steps: int,
+    *,
+    schedule: Schedule,
+    sde: SDE,
+    eta: float = 0.0,
+    shape: tuple[int, ...] = (2,),
+    t_min: float = 1e-3,
+    generator: torch.Generator | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype = torch.float32,
+    return_trajectory: bool = False,
+) -> SampleResult:
+    """Draw ``n`` samples with sampler ``name`` in :data:`SAMPLERS` and ``n_steps`` steps.
+
+    Discrete samplers use ``schedule.timesteps(n_steps)``; continuous ones use ``sde`` on
+    :func:`time_grid` (n_steps, t_min). The start x_T ~ N(0, prior_std^2 I) comes from ``generator``
+    (prior_std = 1 for the discrete chain). ``pf_heun`` spends 2 evaluations per step.
+    """
+    if name not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {name!r}")
+    n, n_steps = check_int(n, "n", minimum=1), check_int(n_steps, "n_steps", minimum=1)
+    check_generator(generator)
+    gdev = generator.device if generator is not None else torch.device("cpu")
+    dev = torch.device(device) if device is not None else gdev
+    z = torch.randn((n, *shape), generator=generator, device=gdev, dtype=dtype).to(dev)
+    if name in ("ddpm", "ddim"):
+        ts = schedule.timesteps(n_steps)
+        if name == "ddpm":
+            return ddpm_sample(
+                denoiser, schedule, z, timesteps=ts, generator=generator,
+                return_trajectory=return_trajectory,
+            )
+        return ddim_sample(
+            denoiser, schedule, z, timesteps=ts, eta=eta, generator=generator,
+            return_trajectory=return_trajectory,
+        )
+    grid = time_grid(n_steps, t_min=t_min, device=dev)
+    x_T = sde.prior_std() * z
+    if name == "sde_em":
+        return reverse_sde_em(
+            denoiser, sde, x_T, grid, generator=generator, return_trajectory=return_trajectory
+        )
+    ode = pf_ode_euler if name == "pf_euler" else pf_ode_heun
+    return ode(denoiser, sde, x_T, grid, return_trajectory=return_trajectory)

@@ -1,0 +1,204 @@
+"""Chapter 05 figures and widgets.
+
+Each ``*_figure`` function returns a static ``Figure`` (slides, CI, reading without a kernel);
+each ``*_widget`` function returns an ipywidgets box whose controls redraw the same figure
+into an ``ipywidgets.Image`` (PNG), so it works in any front end without an Output widget.
+
+* (a) :func:`forward_diffusion_widget`: a t slider over the noised 2-D cloud and its exact
+  marginal density (6.1);
+* (b) :func:`sampler_explorer_widget`: sampler, number of steps and eta -> trajectories and
+  samples, with the MMD to fresh data in the title.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from ..plotting import COLORS, course_style, label_axes, new_figure
+from ._validate import check_int, check_real
+from .forward import q_sample
+from .metrics import mmd
+from .mixtures import GaussianMixture, toy_mixture
+from .samplers import SAMPLERS, run_sampler
+from .schedules import make_schedule
+from .sde import VPSDE
+
+__all__ = [
+    "density_grid",
+    "figure_png",
+    "forward_diffusion_figure",
+    "forward_diffusion_widget",
+    "quality_figure",
+    "sampler_explorer_figure",
+    "sampler_explorer_widget",
+    "schedules_figure",
+]
+
+_LIM = 3.2
+
+
+def figure_png(fig: Figure) -> bytes:
+    """PNG bytes of a figure (what the widgets display)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def density_grid(
+    mixture: GaussianMixture, a: float = 1.0, s: float = 0.0, lim: float = _LIM, n: int = 120
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X, Y, p_t) on an n x n grid over [-lim, lim]^2 for the marginal (6.1) with (a, s)."""
+    n = check_int(n, "n", minimum=2)
+    g = torch.linspace(-lim, lim, n, dtype=torch.float64)
+    X, Y = torch.meshgrid(g, g, indexing="xy")
+    pts = torch.stack([X.reshape(-1), Y.reshape(-1)], 1)
+    dens = mixture.log_prob(pts, a, s).exp().reshape(n, n)
+    return X.numpy(), Y.numpy(), dens.numpy()
+
+
+def schedules_figure(T: int = 1000) -> Figure:
+    """alpha_bar_t (eq. 1.2) and the signal-to-noise ratio of the linear and cosine schedules."""
+    T = check_int(T, "T", minimum=2)
+    with course_style():
+        fig, (ax1, ax2) = new_figure(1, 2, width=8.0, height=3.2)
+        for kind, color in (("linear", COLORS[0]), ("cosine", COLORS[1])):
+            ab = make_schedule(kind, T).alpha_bars.numpy()
+            t = np.arange(T + 1)
+            ax1.plot(t, ab, color=color, label=kind)
+            ax2.semilogy(t[1:], ab[1:] / (1 - ab[1:]), color=color, label=kind)
+        label_axes(ax1, "step t", r"$\bar\alpha_t$", "signal kept")
+        label_axes(ax2, "step t", r"SNR $\bar\alpha_t/(1-\bar\alpha_t)$", "signal-to-noise ratio")
+        ax1.legend()
+    return fig
+
+
+def forward_diffusion_figure(
+    t: int = 100, schedule: str = "linear", T: int = 1000, n: int = 1500, seed: int = 0
+) -> Figure:
+    """Noised cloud x_t = sqrt(ab_t) x_0 + sqrt(1 - ab_t) eps (1.3) beside its exact density (6.1)."""
+    sch = make_schedule(schedule, check_int(T, "T", minimum=1))
+    t = check_int(t, "t")
+    if t > sch.T:
+        raise ValueError(f"t must be <= T = {sch.T}, got {t}")
+    mix = toy_mixture()
+    gen = torch.Generator().manual_seed(check_int(seed, "seed"))
+    x0 = mix.sample(check_int(n, "n", minimum=1), generator=gen, dtype=torch.float64)
+    xt, _ = q_sample(x0, t, sch, generator=gen)
+    ab = float(sch.alpha_bars[t])
+    a, s = ab**0.5, (1 - ab) ** 0.5
+    X, Y, dens = density_grid(mix, a, max(s, 1e-3))
+    with course_style():
+        fig, (ax1, ax2) = new_figure(1, 2, width=8.0, height=3.8)
+        ax1.scatter(xt[:, 0], xt[:, 1], s=3, alpha=0.5, color=COLORS[0])
+        ax2.contourf(X, Y, dens, levels=20, cmap="viridis")
+        for ax in (ax1, ax2):
+            ax.set_xlim(-_LIM, _LIM)
+            ax.set_ylim(-_LIM, _LIM)
+            ax.set_aspect("equal")
+        label_axes(ax1, "$x_1$", "$x_2$", rf"samples of $x_t$, t = {t}, $\bar\alpha_t$ = {ab:.3f}")
+        label_axes(ax2, "$x_1$", "$x_2$", r"exact density $q(x_t)$")
+    return fig
+
+
+def forward_diffusion_widget(t: int = 100, schedule: str = "linear", T: int = 1000) -> widgets.Box:
+    """Widget (a): a t slider (and schedule choice) redrawing :func:`forward_diffusion_figure`."""
+    controls = {
+        "t": widgets.IntSlider(value=t, min=0, max=T, step=5, description="t", continuous_update=False),
+        "schedule": widgets.Dropdown(options=["linear", "cosine"], value=schedule, description="schedule"),
+    }
+    return _figure_widget(lambda **kw: forward_diffusion_figure(T=T, **kw), controls)
+
+
+def sampler_explorer_figure(
+    sampler: str = "ddim",
+    n_steps: int = 20,
+    eta: float = 0.0,
+    *,
+    denoiser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    n: int = 1000,
+    n_traj: int = 12,
+    seed: int = 0,
+) -> Figure:
+    """Trajectories of ``n_traj`` points and ``n`` final samples of a sampler (exact score by default).
+
+    The title gives the number of network evaluations and the MMD (6.5) to fresh data.
+    """
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    eta = check_real(eta, "eta", low=0)
+    mix = toy_mixture()
+    model = denoiser if denoiser is not None else mix.denoiser
+    gen = torch.Generator().manual_seed(check_int(seed, "seed"))
+    res = run_sampler(
+        sampler, model, check_int(n, "n", minimum=2), check_int(n_steps, "n_steps", minimum=1),
+        schedule=make_schedule(), sde=VPSDE(), eta=eta, generator=gen, return_trajectory=True,
+    )
+    x = res.x.detach().cpu().double()
+    traj = res.trajectory[:, :n_traj].detach().cpu().double().numpy()
+    score = mmd(x, mix.sample(n, generator=gen))
+    X, Y, dens = density_grid(mix)
+    with course_style():
+        fig, (ax1, ax2) = new_figure(1, 2, width=8.0, height=3.8)
+        for ax in (ax1, ax2):
+            ax.contour(X, Y, dens, levels=8, colors="0.6", linewidths=0.6)
+            ax.set_xlim(-_LIM, _LIM)
+            ax.set_ylim(-_LIM, _LIM)
+            ax.set_aspect("equal")
+        for i in range(traj.shape[1]):
+            ax1.plot(traj[:, i, 0], traj[:, i, 1], lw=0.8, color=COLORS[i % len(COLORS)], alpha=0.8)
+            ax1.plot(traj[-1, i, 0], traj[-1, i, 1], "o", ms=3, color=COLORS[i % len(COLORS)])
+        ax2.scatter(x[:, 0], x[:, 1], s=3, alpha=0.5, color=COLORS[0])
+        label_axes(ax1, "$x_1$", "$x_2$", f"{sampler} trajectories (noise → data)")
+        label_axes(ax2, "$x_1$", "$x_2$", f"samples: NFE = {res.nfe}, MMD = {score:.3f}")
+    return fig
+
+
+def sampler_explorer_widget(
+    denoiser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None, n: int = 1000
+) -> widgets.Box:
+    """Widget (b): sampler, number of steps and eta redrawing :func:`sampler_explorer_figure`."""
+    controls = {
+        "sampler": widgets.Dropdown(options=list(SAMPLERS), value="ddim", description="sampler"),
+        "n_steps": widgets.IntSlider(value=20, min=1, max=200, description="steps", continuous_update=False),
+        "eta": widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η", continuous_update=False),
+    }
+    return _figure_widget(lambda **kw: sampler_explorer_figure(denoiser=denoiser, n=n, **kw), controls)
+
+
+def quality_figure(rows: list[dict], floor: float, metric: str = "mmd") -> Figure:
+    """Metric against NFE for each sampler (rows from :func:`.metrics.quality_table`), floor dashed."""
+    if metric not in ("mmd", "swd"):
+        raise ValueError(f"metric must be 'mmd' or 'swd', got {metric!r}")
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        key = r["sampler"] + (f" η={r['eta']:g}" if r["sampler"] == "ddim" else "")
+        groups.setdefault(key, []).append(r)
+    with course_style():
+        fig, ax = new_figure(width=6.4, height=3.8)
+        for key, rs in groups.items():
+            ax.loglog([r["nfe"] for r in rs], [r[metric] for r in rs], "o-", label=key)
+        ax.axhline(floor, ls="--", color="0.3", label="data floor")
+        ax.axhline(2 * floor, ls=":", color="0.5", label="2 × floor")
+        label_axes(ax, "network evaluations (NFE)", metric.upper(), "sample quality vs cost")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def _figure_widget(draw: Callable[..., Figure], controls: dict[str, widgets.Widget]) -> widgets.Box:
+    """Controls above an Image; every change redraws the figure as PNG."""
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="900px"))
+
+    def refresh(_: Any = None) -> None:
+        image.value = figure_png(draw(**{name: c.value for name, c in controls.items()}))
+
+    for control in controls.values():
+        control.observe(refresh, names="value")
+    refresh()
+    return widgets.VBox([widgets.HBox(list(controls.values())), image])
