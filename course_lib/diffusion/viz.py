@@ -32,6 +32,7 @@ from .sde import VPSDE
 
 __all__ = [
     "density_grid",
+    "digits_figure",
     "figure_png",
     "forward_diffusion_figure",
     "forward_diffusion_widget",
@@ -188,6 +189,23 @@ def quality_figure(rows: list[dict], floor: float, metric: str = "mmd") -> Figur
         ax.axhline(2 * floor, ls=":", color="0.5", label="2 × floor")
         label_axes(ax, "network evaluations (NFE)", metric.upper(), "sample quality vs cost")
         ax.legend(fontsize=8)
+    return fig
+
+
+def digits_figure(images: torch.Tensor, n_cols: int = 8, title: str = "samples") -> Figure:
+    """A grid of 8x8 images in [-1, 1] (shape (N, 1, 8, 8)), e.g. digits sampled by a model."""
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 1:
+        raise ValueError("images must be a tensor of shape (N, 1, H, W)")
+    n_cols = check_int(n_cols, "n_cols", minimum=1)
+    imgs = images.detach().cpu().clamp(-1, 1).numpy()
+    n_rows = -(-imgs.shape[0] // n_cols)
+    with course_style():
+        fig, axes = new_figure(n_rows, n_cols, width=1.0 * n_cols, height=1.0 * n_rows + 0.4)
+        for i, ax in enumerate(np.atleast_1d(axes).ravel()):
+            ax.axis("off")
+            if i < imgs.shape[0]:
+                ax.imshow(imgs[i, 0], cmap="gray_r", vmin=-1, vmax=1)
+        fig.suptitle(title)
     return fig
 
 
