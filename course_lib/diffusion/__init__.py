@@ -36,7 +36,7 @@ from .losses import (
     gaussian_nll,
     sample_timesteps,
 )
-from .metrics import data_floor, median_distance, mmd, sliced_wasserstein
+from .metrics import data_floor, median_distance, mmd, quality_table, sliced_wasserstein
 from .mixtures import GaussianMixture, gaussian, ring_mixture, toy_mixture
 from .nets import MLP, EpsDenoiser, SinusoidalEmbedding, TinyConvNet, noise_conditioning
 from .samplers import (
@@ -121,6 +121,7 @@ __all__ = [
     "posterior_coefficients",
     "posterior_mean_var",
     "q_sample",
+    "quality_table",
     "reverse_sde_em",
     "ring_mixture",
     "sample_timesteps",

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from course_lib.diffusion import (
+    GaussianMixture,
     SubVPSDE,
     VESDE,
     VPSDE,
@@ -131,8 +132,8 @@ def test_exact_score_samplers_reach_the_data_floor():
 
     Tolerance: the floor is the mean MMD of 5 pairs of fresh data samples (n = 2000); a sample
     from the right law gives about the floor, and 2x leaves room for its sampling noise (the
-    floor's standard deviation is about 30 % of its mean) while mode-weight errors of a few
-    percent, a missing mode or a 20 % wrong spread give several times the floor.
+    floor's standard deviation is about 15 % of its mean) while components 30 % too wide or
+    too narrow already exceed 2x (see test_mmd_sees_a_wrong_spread).
     """
     mix = toy_mixture()
     sch, sde = make_schedule(), VPSDE()
@@ -147,6 +148,15 @@ def test_exact_score_samplers_reach_the_data_floor():
     # and the metric does see a wrong distribution
     wrong = run_sampler("ddim", mix.denoiser, n, 2, schedule=sch, sde=sde, generator=gen(9)).x
     assert mmd(wrong, mix.sample(n, generator=gen(10))) > 3 * floor
+
+
+def test_mmd_sees_a_wrong_spread():
+    mix = toy_mixture()
+    n = 2000
+    floor, _ = data_floor(lambda k, g: mix.sample(k, generator=g), n, generator=gen(20))
+    for factor in (0.7, 1.3):
+        wrong = GaussianMixture(mix.weights, mix.means, mix.covs * factor**2)
+        assert mmd(wrong.sample(n, generator=gen(21)), mix.sample(n, generator=gen(22))) > 2 * floor
 
 
 # --- SDEs and the probability-flow ODE ---------------------------------------------------

@@ -1,0 +1,421 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 05b · Diffusion models II: scores, Langevin dynamics and the SDE view
+#
+# Notebook 05a trained a network to predict noise. Here the same object appears as the
+# **score** $\nabla_x \log p(x)$ of the noised data: Langevin dynamics samples with it, denoising
+# score matching learns it, and in the continuous-time limit DDPM and SMLD become stochastic
+# differential equations whose reverse-time SDE and **probability-flow ODE** are the samplers.
+# As in 05a, 2-D Gaussian mixtures give exact scores, so every sampler is tested without
+# training error, and the network trained in 05a (loaded from the cache) shows the learned case.
+#
+# **Learning goals.** After this notebook you can
+# 1. compute scores, run Langevin dynamics and annealed Langevin dynamics (SMLD);
+# 2. explain why the minimiser of the denoising score-matching loss is the score, and check it;
+# 3. write the VP, VE and sub-VP SDEs as limits of the discrete chains, with their marginals;
+# 4. write the reverse-time SDE and the probability-flow ODE, and solve them with
+#    Euler–Maruyama, Euler and Heun;
+# 5. compare samplers by quality against the number of network evaluations.
+#
+# **Prerequisites.** Notebook 05a; Itô SDEs at the level of "$dx = f\,dt + g\,dw$ means
+# $x_{k+1} = x_k + f\Delta t + g\sqrt{\Delta t}\,z$"; Chapter 01's diffusion limit.
+#
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 1 minute on a 2-core CPU (the network
+# is loaded from the cache written by 05a, or trained in about 20 s). Full mode: about 5 minutes
+# on a 2-core CPU, about a minute on a GPU.
+
+# %%
+# %matplotlib inline
+import math
+
+import torch
+from IPython.display import display
+
+from course_lib import runtime
+from course_lib.checks import assert_close, assert_within_se, check
+from course_lib.diffusion import (
+    VESDE,
+    VPSDE,
+    SubVPSDE,
+    TrainConfig,
+    annealed_langevin,
+    data_floor,
+    dsm_loss,
+    gaussian,
+    geometric_sigmas,
+    make_schedule,
+    mmd,
+    pf_ode_euler,
+    pf_ode_heun,
+    quality_table,
+    reverse_sde_em,
+    score_from_denoiser,
+    time_grid,
+    toy_mixture,
+    train_denoiser,
+    viz,
+)
+from course_lib.randomwalk import heat_kernel
+
+gen = runtime.seed_all(2025)
+DEVICE = runtime.device()
+print(runtime.describe())
+
+N_EVAL = runtime.pick(fast=2_000, full=5_000)  # samples per quality measurement
+N_MC = runtime.pick(fast=50_000, full=500_000)  # Monte Carlo sizes for the checks
+STEPS = runtime.pick(fast=(10, 20, 50, 100, 200), full=(10, 20, 50, 100, 200, 500, 1000))
+REPEATS = runtime.pick(fast=1, full=3)
+TRAIN_STEPS = runtime.pick(fast=3_000, full=12_000)  # the same config as 05a: a cache hit
+mix = toy_mixture()
+
+# %% [markdown]
+# ## 1 · The score
+#
+# The **score** of a density is $\nabla_x \log p(x)$: a vector field pointing uphill in
+# log-density, blind to the normalising constant. For a Gaussian,
+# $\nabla_x \log\mathcal N(x;\mu,\Sigma) = -\Sigma^{-1}(x-\mu)$. For the noised mixture
+# $p_t = \sum_k w_k\mathcal N(a\mu_k, C_k)$, $C_k = a^2\Sigma_k + s^2 I$ (6.1), it is the
+# responsibility-weighted average of the component scores
+#
+# $$\nabla_x\log p_t(x) = -\sum_k r_k(x)\,C_k^{-1}(x - a\mu_k),\qquad
+# r_k(x) = \frac{w_k\mathcal N(x; a\mu_k, C_k)}{p_t(x)}. \tag{6.2}$$
+#
+# **Check (6.2)** against automatic differentiation of $\log p_t$.
+
+# %%
+x = torch.randn(200, 2, generator=gen, dtype=torch.float64).requires_grad_(True)
+for a, s in ((1.0, 0.0), (0.8, 0.6), (0.2, 0.98)):
+    (autograd_score,) = torch.autograd.grad(mix.log_prob(x, a, s).sum(), x)
+    assert_close(mix.score(x.detach(), a, s), autograd_score, rtol=1e-9, atol=1e-10,
+                 label=f"score (6.2), a={a}, s={s}")
+
+# %% [markdown]
+# **Tweedie's formula** links the score and the denoiser of 05a: for $x = a x_0 + s\varepsilon$,
+# $\mathbb E[x_0\mid x] = (x + s^2\nabla\log p_t(x))/a$ and $\mathbb E[\varepsilon\mid x] =
+# -s\nabla\log p_t(x)$ (6.3). So the ε-network of 05a **is** a score model:
+# $s_\theta(x, t) = -\hat\varepsilon(x)/s$.
+
+# %%
+xd = x.detach()
+a, s = 0.6, 0.8
+assert_close(score_from_denoiser(mix.denoiser, xd, a, s), mix.score(xd, a, s), rtol=1e-8, atol=1e-10,
+             label="score from the denoiser (Tweedie)")
+
+# %% [markdown]
+# ## 2 · Langevin dynamics
+#
+# To sample from $p$ knowing only its score, iterate
+#
+# $$x_{k+1} = x_k + \tfrac{\alpha}{2}\nabla_x\log p(x_k) + \sqrt{\alpha}\,z_k,\qquad z_k\sim\mathcal N(0,I). \tag{7.1}$$
+#
+# As $\alpha\to 0$ and $k\to\infty$ the law of $x_k$ tends to $p$ (it discretises the Langevin SDE
+# $dx = \tfrac12\nabla\log p\,dx + dw$, whose stationary law is $p$). For $p = \mathcal N(0, c^2)$ in 1-D,
+# (7.1) is the linear recursion $x_{k+1} = (1 - \tfrac{\alpha}{2c^2})x_k + \sqrt\alpha z_k$, whose
+# stationary variance is exactly $v_\alpha = \alpha / (1 - (1 - \alpha/(2c^2))^2)$: close to $c^2$,
+# with an $O(\alpha)$ bias.
+#
+# **Check.** Run many chains and compare the variance with $v_\alpha$.
+
+# %%
+c = 0.5
+g1 = gaussian(torch.zeros(1, dtype=torch.float64), torch.tensor([[c**2]], dtype=torch.float64))
+alpha = 0.05
+xs = 3 * torch.randn(N_MC, 1, generator=gen, dtype=torch.float64)
+for _ in range(300):
+    xs = xs + 0.5 * alpha * g1.score(xs) + math.sqrt(alpha) * torch.randn(xs.shape, generator=gen, dtype=torch.float64)
+v_alpha = alpha / (1 - (1 - alpha / (2 * c**2)) ** 2)
+sq = xs.squeeze() ** 2
+assert_within_se(sq.mean(), v_alpha, float(sq.std()) / math.sqrt(N_MC), label="Langevin stationary variance")
+print(f"target c^2 = {c**2}, stationary v_alpha = {v_alpha:.5f} (bias O(alpha))")
+
+# %% [markdown]
+# **Annealed Langevin dynamics (SMLD).** With multimodal data, Langevin at the data score mixes
+# badly between modes and the score is poorly known far from the data. Song & Ermon perturb the
+# data at levels $\sigma_1 > \dots > \sigma_L$ and run (7.1) on $p_{\sigma_i}$ in turn, with step
+# $\alpha_i = \epsilon\,\sigma_i^2/\sigma_L^2$ (7.2). With the exact mixture score:
+
+# %%
+def draw_data(n, g):
+    return mix.sample(n, generator=g)
+
+
+floor, floor_sd = data_floor(draw_data, N_EVAL, generator=gen)
+sigmas = geometric_sigmas(5.0, 0.01, 20)
+x_init = 5.0 * torch.randn(N_EVAL, 2, generator=gen, dtype=torch.float64)
+smld = annealed_langevin(mix.denoiser, sigmas, x_init, n_steps_each=50, step_lr=2e-5, generator=gen)
+smld_mmd = mmd(smld.x, draw_data(N_EVAL, gen))
+print(f"annealed Langevin, {smld.nfe} evaluations: MMD {smld_mmd:.4f} (data floor {floor:.4f} ± {floor_sd:.4f})")
+
+# %% [markdown]
+# **Check.** Annealed Langevin with the exact score reaches the data law (MMD within 2× the floor).
+
+# %%
+assert smld_mmd < 2 * floor
+
+# %% [markdown]
+# ## 3 · Denoising score matching
+#
+# We cannot regress on $\nabla\log p_\sigma$ directly: it is unknown. Vincent (2011) showed that for
+# $\tilde x = x_0 + \sigma\varepsilon$
+#
+# $$\mathbb E_{x_0,\varepsilon}\big\|s(\tilde x) + \varepsilon/\sigma\big\|^2
+# = \mathbb E_{\tilde x}\big\|s(\tilde x) - \nabla\log p_\sigma(\tilde x)\big\|^2 + \text{const}, \tag{7.3}$$
+#
+# because $-\varepsilon/\sigma = \nabla_{\tilde x}\log p(\tilde x\mid x_0)$ and, for every $\tilde x$,
+# $\mathbb E[\nabla\log p(\tilde x\mid x_0)\mid\tilde x] = \nabla\log p_\sigma(\tilde x)$: the cross
+# terms agree, so the two losses differ by a constant free of $s$. The minimiser of the left side is
+# therefore the score of the **noised** data. (With $s = -\hat\varepsilon/\sigma$ the left side is
+# 05a's $\varepsilon$-loss divided by $\sigma^2$ (2.5).)
+#
+# **Check (7.3).** For three different models the gap DSM − (explicit score matching) is the same
+# constant, up to Monte Carlo error (same samples for all three).
+
+# %%
+sigma = 0.5
+x0 = mix.sample(N_MC, generator=gen, dtype=torch.float64)
+eps = torch.randn(x0.shape, generator=gen, dtype=torch.float64)
+xt = x0 + sigma * eps
+true_score = mix.score(xt, 1.0, sigma)
+models = {
+    "exact score": lambda z: mix.score(z, 1.0, sigma),
+    "too wide": lambda z: mix.score(z, 1.0, 1.5 * sigma),
+    "zero": lambda z: torch.zeros_like(z),
+}
+gaps = {}
+for name, model_fn in models.items():
+    dsm = ((model_fn(xt) + eps / sigma) ** 2).sum(1)
+    esm = ((model_fn(xt) - true_score) ** 2).sum(1)
+    gaps[name] = dsm - esm
+    print(f"{name:12s}: DSM {dsm.mean():.4f}  ESM {esm.mean():.4f}  DSM - ESM {gaps[name].mean():.4f}")
+for name in ("too wide", "zero"):
+    d = gaps[name] - gaps["exact score"]
+    assert_within_se(d.mean(), 0.0, float(d.std()) / math.sqrt(N_MC), label=f"gap({name}) - gap(exact)")
+
+# %% [markdown]
+# **Check: the minimiser is the score.** Data $\mathcal N(m, c^2)$ in 1-D: the noised density is
+# $\mathcal N(m, c^2+\sigma^2)$ with the linear score $-(x-m)/(c^2+\sigma^2)$. Fitting
+# $s(x) = w x + b$ by least squares to the DSM targets $-\varepsilon/\sigma$ must give
+# $w = -1/(c^2+\sigma^2)$ and $b = m/(c^2+\sigma^2)$, within the regression's standard error.
+
+# %%
+m_1d, c_1d = 0.7, 0.4
+x0_1d = m_1d + c_1d * torch.randn(N_MC, generator=gen, dtype=torch.float64)
+e_1d = torch.randn(N_MC, generator=gen, dtype=torch.float64)
+xt_1d = x0_1d + sigma * e_1d
+design = torch.stack([xt_1d, torch.ones_like(xt_1d)], 1)
+coef = torch.linalg.lstsq(design, (-e_1d / sigma)[:, None]).solution.squeeze()
+resid = -e_1d / sigma - design @ coef
+cov = resid.var() * torch.linalg.inv(design.T @ design)  # OLS covariance of (w, b)
+v = c_1d**2 + sigma**2
+assert_within_se(coef[0], -1 / v, float(cov[0, 0].sqrt()), label="slope w = -1/(c^2 + sigma^2)")
+assert_within_se(coef[1], m_1d / v, float(cov[1, 1].sqrt()), label="intercept b = m/(c^2 + sigma^2)")
+
+# %% [markdown]
+# The library's `dsm_loss` (2.5) weights each level by $\sigma^2$ so all levels count alike; the
+# exact score attains the smallest value of it:
+
+# %%
+dsm_exact = dsm_loss(lambda z, sg: mix.score(z, 1.0, sigma), x0[:5000], sigma, generator=torch.Generator().manual_seed(1))
+dsm_wide = dsm_loss(lambda z, sg: mix.score(z, 1.0, 1.5 * sigma), x0[:5000], sigma, generator=torch.Generator().manual_seed(1))
+print(f"sigma^2-weighted DSM: exact {float(dsm_exact):.4f} < too wide {float(dsm_wide):.4f}")
+assert dsm_exact < dsm_wide
+
+# %% [markdown]
+# ## 4 · The SDE view
+#
+# Let the number of steps $N\to\infty$ with $\beta_i = \beta(t_i)/N$, $t_i = i/N$. DDPM's step
+# $x_i = \sqrt{1-\beta_i}\,x_{i-1} + \sqrt{\beta_i}\,z$ becomes, since $\sqrt{1-\beta(t)\Delta t}
+# \approx 1 - \tfrac12\beta(t)\Delta t$, the **variance-preserving** SDE
+#
+# $$dx = -\tfrac12\beta(t)\,x\,dt + \sqrt{\beta(t)}\,dw,\quad a(t) = e^{-\frac12 B(t)},\ s(t)^2 = 1 - e^{-B(t)},
+# \ B(t) = \textstyle\int_0^t\beta. \tag{8.1}$$
+#
+# SMLD's chain $x_i = x_{i-1} + \sqrt{\sigma_i^2 - \sigma_{i-1}^2}\,z$ becomes the
+# **variance-exploding** SDE $dx = \sqrt{d\sigma^2(t)/dt}\;dw$ (8.3), and the **sub-VP** SDE keeps the
+# VP drift with $g(t)^2 = \beta(t)(1 - e^{-2B(t)})$, so $s(t) = 1 - e^{-B(t)}$ (8.2). For a linear SDE
+# $dx = f(t)x\,dt + g(t)\,dw$ the marginal is $a(t)x_0 + s(t)\varepsilon$ with
+# $\dot a = f a$ and $\tfrac{d}{dt}s^2 = 2fs^2 + g^2$.
+#
+# **Check (8.1)–(8.3).** The stated $a(t), s(t)$ solve these moment equations (autograd in $t$) for
+# all three SDEs, and DDPM's $\log\bar\alpha_i$ tends to $\log a(t_i)^2$ with an $O(1/N)$ error.
+
+# %%
+t = torch.linspace(0.05, 0.95, 9, dtype=torch.float64).requires_grad_(True)
+for sde in (VPSDE(), SubVPSDE(), VESDE(0.01, 10.0)):
+    a_t, s2_t = sde.a(t) + 0 * t, sde.s(t) ** 2
+    (da,) = torch.autograd.grad(a_t.sum(), t)
+    (ds2,) = torch.autograd.grad(s2_t.sum(), t)
+    td = t.detach()
+    name = type(sde).__name__
+    assert_close(da, sde.f(td) * a_t.detach(), rtol=1e-8, atol=1e-12, label=f"{name}: da/dt = f a")
+    assert_close(ds2, 2 * sde.f(td) * s2_t.detach() + sde.g(td) ** 2, rtol=1e-8, label=f"{name}: ds^2/dt")
+
+# %%
+vp = VPSDE(0.1, 20.0)
+errs = {}
+for N in (100, 1000, 10000):
+    ab = vp.discretize(N).alpha_bars
+    tt = torch.arange(N + 1, dtype=torch.float64) / N
+    errs[N] = float((ab.log() - 2 * vp.a(tt).log()).abs().max())
+    print(f"N = {N:6d}: max |log alpha_bar_i - log a(t_i)^2| = {errs[N]:.2e}")
+assert 7 < errs[100] / errs[1000] < 13 and 7 < errs[1000] / errs[10000] < 13  # O(1/N)
+
+# %% [markdown]
+# **Link to Chapter 01.** There the random walk with steps $\pm\Delta x$ every $\Delta t$ tended to
+# the heat equation $\partial_t u = D\,\partial_x^2 u$ (7.2 of Chapter 01). The VE SDE has no drift: it
+# is Brownian motion run on the clock $\tau = s(t)^2$, so a point mass at 0 spreads exactly as the heat
+# kernel with $D = \tfrac12$ at time $\tau$ — the forward diffusion *is* the random walk's limit.
+
+# %%
+ve = VESDE(0.01, 10.0)
+point = gaussian(torch.zeros(1, dtype=torch.float64), torch.tensor([[1e-12]], dtype=torch.float64))
+xg = torch.linspace(-4, 4, 81, dtype=torch.float64)
+for t_ve in (0.3, 0.6):
+    s_ve = float(ve.s(t_ve))
+    marginal = point.log_prob(xg[:, None], 1.0, s_ve).exp()
+    assert_close(marginal, heat_kernel(xg, s_ve**2, 0.5), rtol=1e-8, label=f"VE marginal = heat kernel, t={t_ve}")
+
+# %% [markdown]
+# ## 5 · Reverse time: the reverse SDE and the probability-flow ODE
+#
+# Anderson (1982): the forward SDE run backwards in time is again an SDE,
+#
+# $$dx = \big[f(t)x - g(t)^2\nabla_x\log p_t(x)\big]dt + g(t)\,d\bar w, \tag{8.4}$$
+#
+# with $dt<0$ and $\bar w$ a reverse-time Brownian motion. Its only unknown is the score — exactly
+# what the network learned. Moreover the **deterministic** ODE
+#
+# $$\frac{dx}{dt} = f(t)x - \tfrac12 g(t)^2\nabla_x\log p_t(x) \tag{8.5}$$
+#
+# has the same marginals $p_t$ (its Fokker–Planck equation is the forward one with the diffusion
+# term rewritten as transport). We solve (8.4) with Euler–Maruyama and (8.5) with Euler or Heun, all
+# through the same denoiser interface: $\nabla\log p_t(x) = -(x - a\,D(x/a; s/a))/s^2$.
+#
+# **Check: the PF-ODE on Gaussian data.** For data $\mathcal N(m, \mathrm{diag}(c^2))$, $p_t$ is
+# Gaussian with variance $v(t) = a^2c^2 + s^2$ and (8.5) is linear; its solution is
+# $x(t) = a(t)m + \sqrt{v(t)/v(1)}\,(x(1) - a(1)m)$. Euler's error falls like $1/N$, Heun's like $1/N^2$.
+
+# %%
+m_g = torch.tensor([0.5, -1.0], dtype=torch.float64)
+c_g = torch.tensor([0.3, 0.8], dtype=torch.float64)
+gauss = gaussian(m_g, torch.diag(c_g**2))
+t0, t1 = torch.tensor(1e-3, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
+for sde in (VPSDE(), VESDE(0.01, 10.0)):
+    x1 = sde.prior_std() * torch.randn(500, 2, generator=gen, dtype=torch.float64)
+
+    def v_of(tt, sde=sde):
+        return sde.a(tt) ** 2 * c_g**2 + sde.s(tt) ** 2
+
+    exact = sde.a(t0) * m_g + (v_of(t0) / v_of(t1)).sqrt() * (x1 - sde.a(t1) * m_g)
+    for solver in (pf_ode_euler, pf_ode_heun):
+        e = [float((solver(gauss.denoiser, sde, x1, time_grid(n)).x - exact).abs().max()) for n in (50, 200)]
+        print(f"{type(sde).__name__} {solver.__name__:12s}: max error {e[0]:.2e} (50 steps) -> {e[1]:.2e} (200 steps)")
+        assert e[1] < e[0] / (2.5 if solver is pf_ode_euler else 8)  # order 1 and order 2
+
+# %% [markdown]
+# **Check: the reverse SDE recovers Gaussian data.** Euler–Maruyama on (8.4) from $\mathcal N(0,I)$
+# gives the data mean and standard deviation (Euler–Maruyama has an $O(\Delta t)$ bias; 500 steps).
+
+# %%
+x1 = torch.randn(N_MC, 2, generator=gen, dtype=torch.float64)
+out = reverse_sde_em(gauss.denoiser, VPSDE(), x1, time_grid(500), generator=gen).x
+for d in range(2):
+    assert_within_se(out[:, d].mean(), m_g[d], float(c_g[d]) / math.sqrt(out.shape[0]), label=f"mean, coord {d}")
+    assert_close(out[:, d].std(), c_g[d], rtol=0.03, label=f"std, coord {d} (3 %: EM bias + sampling)")
+
+# %% [markdown]
+# ## 6 · Quality against the number of network evaluations
+#
+# All five samplers (DDPM ancestral, DDIM η = 0 and η = 1 on step-skipped grids of the linear schedule;
+# reverse-SDE Euler–Maruyama and PF-ODE Euler on the VP SDE it discretises), with the exact mixture
+# score and with the network trained in 05a (loaded from the cache: same config).
+
+# %%
+config = TrainConfig(data="toy_mixture", net="mlp", steps=TRAIN_STEPS, hidden=128, depth=3)
+trained = train_denoiser(config, device=DEVICE)
+print("loaded from cache" if trained.from_cache else "trained now (run 05a first to reuse its cache)")
+model = trained.model
+
+# %%
+schedule, vp = make_schedule("linear", 1000), VPSDE()
+tables = {}
+for label, den in (("exact score", mix.denoiser), ("trained model", model)):
+    tables[label] = quality_table(den, draw_data, steps=STEPS, n=N_EVAL, repeats=REPEATS,
+                                  schedule=schedule, sde=vp, device=DEVICE)
+print(f"data floor: MMD {floor:.4f} ± {floor_sd:.4f} (two fresh data samples of {N_EVAL})")
+for label, rows in tables.items():
+    print(f"\n{label}:   NFE " + " ".join(f"{k:>7d}" for k in STEPS))
+    for i in range(0, len(rows), len(STEPS)):
+        r0 = rows[i]
+        name = r0["sampler"] + (f" η={r0['eta']:g}" if r0["sampler"] == "ddim" else "")
+        print(f"  {name:12s} MMD " + " ".join(f"{r['mmd']:7.4f}" for r in rows[i:i + len(STEPS)]))
+
+# %%
+display(viz.quality_figure(tables["exact score"], floor))
+display(viz.quality_figure(tables["trained model"], floor))
+
+# %% [markdown]
+# **Check.** With the exact score, deterministic DDIM reaches twice the floor within 50 evaluations;
+# every sampler does with enough steps (the largest budget here); the trained model stays within 3×.
+
+# %%
+exact_rows = tables["exact score"]
+best_ddim = min(r["mmd"] for r in exact_rows if r["sampler"] == "ddim" and r["eta"] == 0 and r["nfe"] <= 50)
+assert best_ddim < 2 * floor, best_ddim
+for name in ("ddpm", "ddim", "sde_em", "pf_euler"):
+    final = min(r["mmd"] for r in exact_rows if r["sampler"] == name and r["steps"] >= 100)
+    assert final < 2 * floor, (name, final)
+assert min(r["mmd"] for r in tables["trained model"] if r["sampler"] == "ddim" and r["eta"] == 0) < 3 * floor
+
+# %% [markdown]
+# ### Widget: sampler explorer with the trained network
+# The same widget as in 05a, now worth trying with `sde_em`, `pf_euler` and `pf_heun`: the ODE
+# trajectories are smooth and deterministic, the SDE ones jitter, and both end on the data.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+viz.sampler_explorer_widget(denoiser=model)
+
+# %%
+display(viz.sampler_explorer_figure("pf_heun", 10, denoiser=model))
+display(viz.sampler_explorer_figure("sde_em", 100, denoiser=model))
+
+# %% [markdown]
+# ## Exercises
+#
+# **05.5** Write `score(x, mean, var)`: $\frac{d}{dx}\log\mathcal N(x;\text{mean},\text{var})$ in 1-D.
+
+# %%
+answer = None
+check("05.5", answer)
+
+# %% [markdown]
+# **05.6** For the VP SDE with $\beta_{\min} = 0.1$, $\beta_{\max} = 20$, what is $s(0.3)$?
+
+# %%
+answer = None
+check("05.6", answer)
+
+# %% [markdown]
+# **05.7** Data $x_0\sim\mathcal N(0, c^2)$ in 1-D. Write `D(x, c, sigma)` $= \mathbb E[x_0\mid x_0 + \sigma\varepsilon = x]$.
+
+# %%
+answer = None
+check("05.7", answer)
+
+# %% [markdown]
+# **05.8** VE SDE with $\sigma_{\min} = 0.01$, $\sigma_{\max} = 10$ and data $\mathcal N(0, 1)$ in 1-D:
+# write `drift(x, t)`, the right-hand side of the probability-flow ODE (8.5).
+
+# %%
+answer = None
+check("05.8", answer)
