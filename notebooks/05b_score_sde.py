@@ -95,8 +95,13 @@ mix = toy_mixture()
 x = torch.randn(200, 2, generator=gen, dtype=torch.float64).requires_grad_(True)
 for a, s in ((1.0, 0.0), (0.8, 0.6), (0.2, 0.98)):
     (autograd_score,) = torch.autograd.grad(mix.log_prob(x, a, s).sum(), x)
-    assert_close(mix.score(x.detach(), a, s), autograd_score, rtol=1e-9, atol=1e-10,
-                 label=f"score (6.2), a={a}, s={s}")
+    assert_close(
+        mix.score(x.detach(), a, s),
+        autograd_score,
+        rtol=1e-9,
+        atol=1e-10,
+        label=f"score (6.2), a={a}, s={s}",
+    )
 
 # %% [markdown]
 # **Tweedie's formula** links the score and the denoiser of 05a: for $x = a x_0 + s\varepsilon$,
@@ -107,18 +112,25 @@ for a, s in ((1.0, 0.0), (0.8, 0.6), (0.2, 0.98)):
 # %%
 xd = x.detach()
 a, s = 0.6, 0.8
-assert_close(score_from_denoiser(mix.denoiser, xd, a, s), mix.score(xd, a, s), rtol=1e-8, atol=1e-10,
-             label="score from the denoiser (Tweedie)")
+assert_close(
+    score_from_denoiser(mix.denoiser, xd, a, s),
+    mix.score(xd, a, s),
+    rtol=1e-8,
+    atol=1e-10,
+    label="score from the denoiser (Tweedie)",
+)
 
 # %% [markdown]
 # ## 2 · Langevin dynamics
 #
 # To sample from $p$ knowing only its score, iterate
 #
-# $$x_{k+1} = x_k + \tfrac{\alpha}{2}\nabla_x\log p(x_k) + \sqrt{\alpha}\,z_k,\qquad z_k\sim\mathcal N(0,I). \tag{7.1}$$
+# $$x_{k+1} = x_k + \tfrac{\alpha}{2}\nabla_x\log p(x_k) + \sqrt{\alpha}\,z_k,\qquad z_k\sim\mathcal
+# N(0,I). \tag{7.1}$$
 #
 # As $\alpha\to 0$ and $k\to\infty$ the law of $x_k$ tends to $p$ (it discretises the Langevin SDE
-# $dx = \tfrac12\nabla\log p\,dx + dw$, whose stationary law is $p$). For $p = \mathcal N(0, c^2)$ in 1-D,
+# $dx = \tfrac12\nabla\log p\,dx + dw$, whose stationary law is $p$). For $p = \mathcal N(0, c^2)$
+# in 1-D,
 # (7.1) is the linear recursion $x_{k+1} = (1 - \tfrac{\alpha}{2c^2})x_k + \sqrt\alpha z_k$, whose
 # stationary variance is exactly $v_\alpha = \alpha / (1 - (1 - \alpha/(2c^2))^2)$: close to $c^2$,
 # with an $O(\alpha)$ bias.
@@ -131,10 +143,16 @@ g1 = gaussian(torch.zeros(1, dtype=torch.float64), torch.tensor([[c**2]], dtype=
 alpha = 0.05
 xs = 3 * torch.randn(N_MC, 1, generator=gen, dtype=torch.float64)
 for _ in range(300):
-    xs = xs + 0.5 * alpha * g1.score(xs) + math.sqrt(alpha) * torch.randn(xs.shape, generator=gen, dtype=torch.float64)
+    xs = (
+        xs
+        + 0.5 * alpha * g1.score(xs)
+        + math.sqrt(alpha) * torch.randn(xs.shape, generator=gen, dtype=torch.float64)
+    )
 v_alpha = alpha / (1 - (1 - alpha / (2 * c**2)) ** 2)
 sq = xs.squeeze() ** 2
-assert_within_se(sq.mean(), v_alpha, float(sq.std()) / math.sqrt(N_MC), label="Langevin stationary variance")
+assert_within_se(
+    sq.mean(), v_alpha, float(sq.std()) / math.sqrt(N_MC), label="Langevin stationary variance"
+)
 print(f"target c^2 = {c**2}, stationary v_alpha = {v_alpha:.5f} (bias O(alpha))")
 
 # %% [markdown]
@@ -142,6 +160,7 @@ print(f"target c^2 = {c**2}, stationary v_alpha = {v_alpha:.5f} (bias O(alpha))"
 # badly between modes and the score is poorly known far from the data. Song & Ermon perturb the
 # data at levels $\sigma_1 > \dots > \sigma_L$ and run (7.1) on $p_{\sigma_i}$ in turn, with step
 # $\alpha_i = \epsilon\,\sigma_i^2/\sigma_L^2$ (7.2). With the exact mixture score:
+
 
 # %%
 def draw_data(n, g):
@@ -153,7 +172,10 @@ sigmas = geometric_sigmas(5.0, 0.01, 20)
 x_init = 5.0 * torch.randn(N_EVAL, 2, generator=gen, dtype=torch.float64)
 smld = annealed_langevin(mix.denoiser, sigmas, x_init, n_steps_each=50, step_lr=2e-5, generator=gen)
 smld_mmd = mmd(smld.x, draw_data(N_EVAL, gen))
-print(f"annealed Langevin, {smld.nfe} evaluations: MMD {smld_mmd:.4f} (data floor {floor:.4f} ± {floor_sd:.4f})")
+print(
+    f"annealed Langevin, {smld.nfe} evaluations: MMD {smld_mmd:.4f} "
+    f"(data floor {floor:.4f} ± {floor_sd:.4f})"
+)
 
 # %% [markdown]
 # **Check.** Annealed Langevin with the exact score reaches the data law (MMD within 2× the floor).
@@ -168,9 +190,11 @@ assert smld_mmd < 2 * floor
 # $\tilde x = x_0 + \sigma\varepsilon$
 #
 # $$\mathbb E_{x_0,\varepsilon}\big\|s(\tilde x) + \varepsilon/\sigma\big\|^2
-# = \mathbb E_{\tilde x}\big\|s(\tilde x) - \nabla\log p_\sigma(\tilde x)\big\|^2 + \text{const}, \tag{7.3}$$
+# = \mathbb E_{\tilde x}\big\|s(\tilde x) - \nabla\log p_\sigma(\tilde x)\big\|^2 + \text{const},
+# \tag{7.3}$$
 #
-# because $-\varepsilon/\sigma = \nabla_{\tilde x}\log p(\tilde x\mid x_0)$ and, for every $\tilde x$,
+# because $-\varepsilon/\sigma = \nabla_{\tilde x}\log p(\tilde x\mid x_0)$ and, for every $\tilde
+# x$,
 # $\mathbb E[\nabla\log p(\tilde x\mid x_0)\mid\tilde x] = \nabla\log p_\sigma(\tilde x)$: the cross
 # terms agree, so the two losses differ by a constant free of $s$. The minimiser of the left side is
 # therefore the score of the **noised** data. (With $s = -\hat\varepsilon/\sigma$ the left side is
@@ -195,10 +219,14 @@ for name, model_fn in models.items():
     dsm = ((model_fn(xt) + eps / sigma) ** 2).sum(1)
     esm = ((model_fn(xt) - true_score) ** 2).sum(1)
     gaps[name] = dsm - esm
-    print(f"{name:12s}: DSM {dsm.mean():.4f}  ESM {esm.mean():.4f}  DSM - ESM {gaps[name].mean():.4f}")
+    print(
+        f"{name:12s}: DSM {dsm.mean():.4f}  ESM {esm.mean():.4f}  DSM - ESM {gaps[name].mean():.4f}"
+    )
 for name in ("too wide", "zero"):
     d = gaps[name] - gaps["exact score"]
-    assert_within_se(d.mean(), 0.0, float(d.std()) / math.sqrt(N_MC), label=f"gap({name}) - gap(exact)")
+    assert_within_se(
+        d.mean(), 0.0, float(d.std()) / math.sqrt(N_MC), label=f"gap({name}) - gap(exact)"
+    )
 
 # %% [markdown]
 # **Check: the minimiser is the score.** Data $\mathcal N(m, c^2)$ in 1-D: the noised density is
@@ -217,15 +245,27 @@ resid = -e_1d / sigma - design @ coef
 cov = resid.var() * torch.linalg.inv(design.T @ design)  # OLS covariance of (w, b)
 v = c_1d**2 + sigma**2
 assert_within_se(coef[0], -1 / v, float(cov[0, 0].sqrt()), label="slope w = -1/(c^2 + sigma^2)")
-assert_within_se(coef[1], m_1d / v, float(cov[1, 1].sqrt()), label="intercept b = m/(c^2 + sigma^2)")
+assert_within_se(
+    coef[1], m_1d / v, float(cov[1, 1].sqrt()), label="intercept b = m/(c^2 + sigma^2)"
+)
 
 # %% [markdown]
 # The library's `dsm_loss` (2.5) weights each level by $\sigma^2$ so all levels count alike; the
 # exact score attains the smallest value of it:
 
 # %%
-dsm_exact = dsm_loss(lambda z, sg: mix.score(z, 1.0, sigma), x0[:5000], sigma, generator=torch.Generator().manual_seed(1))
-dsm_wide = dsm_loss(lambda z, sg: mix.score(z, 1.0, 1.5 * sigma), x0[:5000], sigma, generator=torch.Generator().manual_seed(1))
+dsm_exact = dsm_loss(
+    lambda z, sg: mix.score(z, 1.0, sigma),
+    x0[:5000],
+    sigma,
+    generator=torch.Generator().manual_seed(1),
+)
+dsm_wide = dsm_loss(
+    lambda z, sg: mix.score(z, 1.0, 1.5 * sigma),
+    x0[:5000],
+    sigma,
+    generator=torch.Generator().manual_seed(1),
+)
 print(f"sigma^2-weighted DSM: exact {float(dsm_exact):.4f} < too wide {float(dsm_wide):.4f}")
 assert dsm_exact < dsm_wide
 
@@ -236,12 +276,15 @@ assert dsm_exact < dsm_wide
 # $x_i = \sqrt{1-\beta_i}\,x_{i-1} + \sqrt{\beta_i}\,z$ becomes, since $\sqrt{1-\beta(t)\Delta t}
 # \approx 1 - \tfrac12\beta(t)\Delta t$, the **variance-preserving** SDE
 #
-# $$dx = -\tfrac12\beta(t)\,x\,dt + \sqrt{\beta(t)}\,dw,\quad a(t) = e^{-\frac12 B(t)},\ s(t)^2 = 1 - e^{-B(t)},
+# $$dx = -\tfrac12\beta(t)\,x\,dt + \sqrt{\beta(t)}\,dw,\quad a(t) = e^{-\frac12 B(t)},\ s(t)^2 =
+# 1 - e^{-B(t)},
 # \ B(t) = \textstyle\int_0^t\beta. \tag{8.1}$$
 #
 # SMLD's chain $x_i = x_{i-1} + \sqrt{\sigma_i^2 - \sigma_{i-1}^2}\,z$ becomes the
-# **variance-exploding** SDE $dx = \sqrt{d\sigma^2(t)/dt}\;dw$ (8.3), and the **sub-VP** SDE keeps the
-# VP drift with $g(t)^2 = \beta(t)(1 - e^{-2B(t)})$, so $s(t) = 1 - e^{-B(t)}$ (8.2). For a linear SDE
+# **variance-exploding** SDE $dx = \sqrt{d\sigma^2(t)/dt}\;dw$ (8.3), and the **sub-VP** SDE keeps
+# the
+# VP drift with $g(t)^2 = \beta(t)(1 - e^{-2B(t)})$, so $s(t) = 1 - e^{-B(t)}$ (8.2). For a linear
+# SDE
 # $dx = f(t)x\,dt + g(t)\,dw$ the marginal is $a(t)x_0 + s(t)\varepsilon$ with
 # $\dot a = f a$ and $\tfrac{d}{dt}s^2 = 2fs^2 + g^2$.
 #
@@ -257,7 +300,9 @@ for sde in (VPSDE(), SubVPSDE(), VESDE(0.01, 10.0)):
     td = t.detach()
     name = type(sde).__name__
     assert_close(da, sde.f(td) * a_t.detach(), rtol=1e-8, atol=1e-12, label=f"{name}: da/dt = f a")
-    assert_close(ds2, 2 * sde.f(td) * s2_t.detach() + sde.g(td) ** 2, rtol=1e-8, label=f"{name}: ds^2/dt")
+    assert_close(
+        ds2, 2 * sde.f(td) * s2_t.detach() + sde.g(td) ** 2, rtol=1e-8, label=f"{name}: ds^2/dt"
+    )
 
 # %%
 vp = VPSDE(0.1, 20.0)
@@ -271,8 +316,10 @@ assert 7 < errs[100] / errs[1000] < 13 and 7 < errs[1000] / errs[10000] < 13  # 
 
 # %% [markdown]
 # **Link to Chapter 01.** There the random walk with steps $\pm\Delta x$ every $\Delta t$ tended to
-# the heat equation $\partial_t u = D\,\partial_x^2 u$ (7.2 of Chapter 01). The VE SDE has no drift: it
-# is Brownian motion run on the clock $\tau = s(t)^2$, so a point mass at 0 spreads exactly as the heat
+# the heat equation $\partial_t u = D\,\partial_x^2 u$ (7.2 of Chapter 01). The VE SDE has no drift:
+# it
+# is Brownian motion run on the clock $\tau = s(t)^2$, so a point mass at 0 spreads exactly as the
+# heat
 # kernel with $D = \tfrac12$ at time $\tau$ — the forward diffusion *is* the random walk's limit.
 
 # %%
@@ -282,7 +329,12 @@ xg = torch.linspace(-4, 4, 81, dtype=torch.float64)
 for t_ve in (0.3, 0.6):
     s_ve = float(ve.s(t_ve))
     marginal = point.log_prob(xg[:, None], 1.0, s_ve).exp()
-    assert_close(marginal, heat_kernel(xg, s_ve**2, 0.5), rtol=1e-8, label=f"VE marginal = heat kernel, t={t_ve}")
+    assert_close(
+        marginal,
+        heat_kernel(xg, s_ve**2, 0.5),
+        rtol=1e-8,
+        label=f"VE marginal = heat kernel, t={t_ve}",
+    )
 
 # %% [markdown]
 # ## 5 · Reverse time: the reverse SDE and the probability-flow ODE
@@ -302,7 +354,8 @@ for t_ve in (0.3, 0.6):
 #
 # **Check: the PF-ODE on Gaussian data.** For data $\mathcal N(m, \mathrm{diag}(c^2))$, $p_t$ is
 # Gaussian with variance $v(t) = a^2c^2 + s^2$ and (8.5) is linear; its solution is
-# $x(t) = a(t)m + \sqrt{v(t)/v(1)}\,(x(1) - a(1)m)$. Euler's error falls like $1/N$, Heun's like $1/N^2$.
+# $x(t) = a(t)m + \sqrt{v(t)/v(1)}\,(x(1) - a(1)m)$. Euler's error falls like $1/N$, Heun's like
+# $1/N^2$.
 
 # %%
 m_g = torch.tensor([0.5, -1.0], dtype=torch.float64)
@@ -317,8 +370,14 @@ for sde in (VPSDE(), VESDE(0.01, 10.0)):
 
     exact = sde.a(t0) * m_g + (v_of(t0) / v_of(t1)).sqrt() * (x1 - sde.a(t1) * m_g)
     for solver in (pf_ode_euler, pf_ode_heun):
-        e = [float((solver(gauss.denoiser, sde, x1, time_grid(n)).x - exact).abs().max()) for n in (50, 200)]
-        print(f"{type(sde).__name__} {solver.__name__:12s}: max error {e[0]:.2e} (50 steps) -> {e[1]:.2e} (200 steps)")
+        e = [
+            float((solver(gauss.denoiser, sde, x1, time_grid(n)).x - exact).abs().max())
+            for n in (50, 200)
+        ]
+        print(
+            f"{type(sde).__name__} {solver.__name__:12s}: max error {e[0]:.2e} (50 steps) "
+            f"-> {e[1]:.2e} (200 steps)"
+        )
         assert e[1] < e[0] / (2.5 if solver is pf_ode_euler else 8)  # order 1 and order 2
 
 # %% [markdown]
@@ -329,35 +388,50 @@ for sde in (VPSDE(), VESDE(0.01, 10.0)):
 x1 = torch.randn(N_MC, 2, generator=gen, dtype=torch.float64)
 out = reverse_sde_em(gauss.denoiser, VPSDE(), x1, time_grid(500), generator=gen).x
 for d in range(2):
-    assert_within_se(out[:, d].mean(), m_g[d], float(c_g[d]) / math.sqrt(out.shape[0]), label=f"mean, coord {d}")
-    assert_close(out[:, d].std(), c_g[d], rtol=0.03, label=f"std, coord {d} (3 %: EM bias + sampling)")
+    assert_within_se(
+        out[:, d].mean(), m_g[d], float(c_g[d]) / math.sqrt(out.shape[0]), label=f"mean, coord {d}"
+    )
+    assert_close(
+        out[:, d].std(), c_g[d], rtol=0.03, label=f"std, coord {d} (3 %: EM bias + sampling)"
+    )
 
 # %% [markdown]
 # ## 6 · Quality against the number of network evaluations
 #
-# All five samplers (DDPM ancestral, DDIM η = 0 and η = 1 on step-skipped grids of the linear schedule;
+# All five samplers (DDPM ancestral, DDIM η = 0 and η = 1 on step-skipped grids of the linear
+# schedule;
 # reverse-SDE Euler–Maruyama and PF-ODE Euler on the VP SDE it discretises), with the exact mixture
 # score and with the network trained in 05a (loaded from the cache: same config).
 
 # %%
 config = TrainConfig(data="toy_mixture", net="mlp", steps=TRAIN_STEPS, hidden=128, depth=3)
 trained = train_denoiser(config, device=DEVICE)
-print("loaded from cache" if trained.from_cache else "trained now (run 05a first to reuse its cache)")
+print(
+    "loaded from cache" if trained.from_cache else "trained now (run 05a first to reuse its cache)"
+)
 model = trained.model
 
 # %%
 schedule, vp = make_schedule("linear", 1000), VPSDE()
 tables = {}
 for label, den in (("exact score", mix.denoiser), ("trained model", model)):
-    tables[label] = quality_table(den, draw_data, steps=STEPS, n=N_EVAL, repeats=REPEATS,
-                                  schedule=schedule, sde=vp, device=DEVICE)
+    tables[label] = quality_table(
+        den,
+        draw_data,
+        steps=STEPS,
+        n=N_EVAL,
+        repeats=REPEATS,
+        schedule=schedule,
+        sde=vp,
+        device=DEVICE,
+    )
 print(f"data floor: MMD {floor:.4f} ± {floor_sd:.4f} (two fresh data samples of {N_EVAL})")
 for label, rows in tables.items():
     print(f"\n{label}:   NFE " + " ".join(f"{k:>7d}" for k in STEPS))
     for i in range(0, len(rows), len(STEPS)):
         r0 = rows[i]
         name = r0["sampler"] + (f" η={r0['eta']:g}" if r0["sampler"] == "ddim" else "")
-        print(f"  {name:12s} MMD " + " ".join(f"{r['mmd']:7.4f}" for r in rows[i:i + len(STEPS)]))
+        print(f"  {name:12s} MMD " + " ".join(f"{r['mmd']:7.4f}" for r in rows[i : i + len(STEPS)]))
 
 # %%
 display(viz.quality_figure(tables["exact score"], floor))
@@ -369,12 +443,17 @@ display(viz.quality_figure(tables["trained model"], floor))
 
 # %%
 exact_rows = tables["exact score"]
-best_ddim = min(r["mmd"] for r in exact_rows if r["sampler"] == "ddim" and r["eta"] == 0 and r["nfe"] <= 50)
+best_ddim = min(
+    r["mmd"] for r in exact_rows if r["sampler"] == "ddim" and r["eta"] == 0 and r["nfe"] <= 50
+)
 assert best_ddim < 2 * floor, best_ddim
 for name in ("ddpm", "ddim", "sde_em", "pf_euler"):
     final = min(r["mmd"] for r in exact_rows if r["sampler"] == name and r["steps"] >= 100)
     assert final < 2 * floor, (name, final)
-assert min(r["mmd"] for r in tables["trained model"] if r["sampler"] == "ddim" and r["eta"] == 0) < 3 * floor
+assert (
+    min(r["mmd"] for r in tables["trained model"] if r["sampler"] == "ddim" and r["eta"] == 0)
+    < 3 * floor
+)
 
 # %% [markdown]
 # ### Widget: sampler explorer with the trained network
@@ -392,7 +471,8 @@ display(viz.sampler_explorer_figure("sde_em", 100, denoiser=model))
 # %% [markdown]
 # ## Exercises
 #
-# **05.5** Write `score(x, mean, var)`: $\frac{d}{dx}\log\mathcal N(x;\text{mean},\text{var})$ in 1-D.
+# **05.5** Write `score(x, mean, var)`: $\frac{d}{dx}\log\mathcal N(x;\text{mean},\text{var})$ in
+# 1-D.
 
 # %%
 answer = None
@@ -406,14 +486,16 @@ answer = None
 check("05.6", answer)
 
 # %% [markdown]
-# **05.7** Data $x_0\sim\mathcal N(0, c^2)$ in 1-D. Write `D(x, c, sigma)` $= \mathbb E[x_0\mid x_0 + \sigma\varepsilon = x]$.
+# **05.7** Data $x_0\sim\mathcal N(0, c^2)$ in 1-D. Write `D(x, c, sigma)` $= \mathbb E[x_0\mid
+# x_0 + \sigma\varepsilon = x]$.
 
 # %%
 answer = None
 check("05.7", answer)
 
 # %% [markdown]
-# **05.8** VE SDE with $\sigma_{\min} = 0.01$, $\sigma_{\max} = 10$ and data $\mathcal N(0, 1)$ in 1-D:
+# **05.8** VE SDE with $\sigma_{\min} = 0.01$, $\sigma_{\max} = 10$ and data $\mathcal N(0, 1)$ in
+# 1-D:
 # write `drift(x, t)`, the right-hand side of the probability-flow ODE (8.5).
 
 # %%

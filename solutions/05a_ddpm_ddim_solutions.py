@@ -26,7 +26,8 @@ runtime.seed_all(0)
 print(runtime.describe())
 
 # %% [markdown]
-# **05.1** $\bar\alpha_T = \prod_{t=1}^{T}(1-\beta_t)$ with $\beta_t$ linear from $10^{-4}$ to $0.02$.
+# **05.1** $\bar\alpha_T = \prod_{t=1}^{T}(1-\beta_t)$ with $\beta_t$ linear from $10^{-4}$ to
+# $0.02$.
 # A sum of logarithms avoids underflow for long products.
 
 # %%
@@ -37,8 +38,10 @@ print(f"alpha_bar_T = {answer:.6e}")
 assert check("05.1", answer)
 
 # %% [markdown]
-# **05.2** For a step from $\bar\alpha_{\text{prev}}$ to $\bar\alpha_t$, $\beta = 1-\bar\alpha_t/\bar\alpha_{\text{prev}}$
+# **05.2** For a step from $\bar\alpha_{\text{prev}}$ to $\bar\alpha_t$, $\beta =
+# 1-\bar\alpha_t/\bar\alpha_{\text{prev}}$
 # and $\tilde\beta = \frac{1-\bar\alpha_{\text{prev}}}{1-\bar\alpha_t}\beta$ (1.7).
+
 
 # %%
 def beta_tilde(ab_t, ab_prev):
@@ -50,8 +53,11 @@ answer = beta_tilde
 assert check("05.2", answer)
 
 # %% [markdown]
-# **05.3** $\sigma_t(\eta) = \eta\sqrt{(1-\bar\alpha_{\text{prev}})/(1-\bar\alpha_t)}\sqrt{1-\bar\alpha_t/\bar\alpha_{\text{prev}}}$
+# **05.3** $\sigma_t(\eta) =
+# \eta\sqrt{(1-\bar\alpha_{\text{prev}})/(1-\bar\alpha_t)}
+# \sqrt{1-\bar\alpha_t/\bar\alpha_{\text{prev}}}$
 # (4.1); at $\eta = 1$ its square is `beta_tilde`.
+
 
 # %%
 def ddim_sigma(ab_t, ab_prev, eta):
@@ -63,7 +69,8 @@ answer = ddim_sigma
 assert check("05.3", answer)
 
 # %% [markdown]
-# **05.4** With $\sigma_t^2 = \beta_t$, $\lambda_t = \beta_t/(2\alpha_t(1-\bar\alpha_t))$ (2.3). It is large
+# **05.4** With $\sigma_t^2 = \beta_t$, $\lambda_t = \beta_t/(2\alpha_t(1-\bar\alpha_t))$ (2.3). It
+# is large
 # at small $t$ (where $1-\bar\alpha_t$ is tiny) and small later, so $L_{\text{simple}}$ (weight 1)
 # up-weights the noisy steps relative to the ELBO.
 

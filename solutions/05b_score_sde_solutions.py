@@ -24,7 +24,9 @@ runtime.seed_all(0)
 print(runtime.describe())
 
 # %% [markdown]
-# **05.5** $\log\mathcal N(x;m,v) = -\frac{(x-m)^2}{2v} - \frac12\log(2\pi v)$, so the score is $-(x-m)/v$.
+# **05.5** $\log\mathcal N(x;m,v) = -\frac{(x-m)^2}{2v} - \frac12\log(2\pi v)$, so the score is
+# $-(x-m)/v$.
+
 
 # %%
 def score(x, mean, var):
@@ -35,7 +37,8 @@ answer = score
 assert check("05.5", answer)
 
 # %% [markdown]
-# **05.6** $B(t) = \beta_{\min}t + \tfrac12 t^2(\beta_{\max}-\beta_{\min})$ and $s(t) = \sqrt{1-e^{-B(t)}}$ (8.1).
+# **05.6** $B(t) = \beta_{\min}t + \tfrac12 t^2(\beta_{\max}-\beta_{\min})$ and $s(t) =
+# \sqrt{1-e^{-B(t)}}$ (8.1).
 
 # %%
 t = 0.3
@@ -45,8 +48,11 @@ print(f"s(0.3) = {answer:.6f}")
 assert check("05.6", answer)
 
 # %% [markdown]
-# **05.7** $(x_0, x)$ is jointly Gaussian with $\operatorname{Cov}(x_0, x) = c^2$ and $\operatorname{Var}x = c^2+\sigma^2$,
-# so $\mathbb E[x_0\mid x] = \frac{c^2}{c^2+\sigma^2}x$. (Tweedie gives the same: $x + \sigma^2\cdot(-x/(c^2+\sigma^2))$.)
+# **05.7** $(x_0, x)$ is jointly Gaussian with $\operatorname{Cov}(x_0, x) = c^2$ and
+# $\operatorname{Var}x = c^2+\sigma^2$,
+# so $\mathbb E[x_0\mid x] = \frac{c^2}{c^2+\sigma^2}x$. (Tweedie gives the same: $x +
+# \sigma^2\cdot(-x/(c^2+\sigma^2))$.)
+
 
 # %%
 def D(x, c, sigma):
@@ -58,9 +64,11 @@ assert check("05.7", answer)
 
 # %% [markdown]
 # **05.8** VE: $f = 0$, $g(t)^2 = \sigma(t)^2\cdot 2\log(\sigma_{\max}/\sigma_{\min})$ with
-# $\sigma(t) = \sigma_{\min}(\sigma_{\max}/\sigma_{\min})^t$. The marginal of $\mathcal N(0,1)$ data is
+# $\sigma(t) = \sigma_{\min}(\sigma_{\max}/\sigma_{\min})^t$. The marginal of $\mathcal N(0,1)$ data
+# is
 # $\mathcal N(0, 1 + \sigma(t)^2 - \sigma_{\min}^2)$, with score $-x/v(t)$. So (8.5) reads
 # $dx/dt = -\tfrac12 g^2\cdot(-x/v) = \tfrac12 g^2 x / v$.
+
 
 # %%
 def drift(x, t, smin=0.01, smax=10.0):

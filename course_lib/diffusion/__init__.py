@@ -3,9 +3,9 @@
 Modules (each docstring carries its derivation and equation numbers):
 
 * :mod:`.schedules` -- beta schedules (linear, cosine) and alpha_bar (1.1)-(1.5);
-* :mod:`.forward`   -- q(x_t | x_0), the iterated chain, the posterior q(x_{t-1} | x_t, x_0) (1.3)-(1.7);
+* :mod:`.forward`   -- q(x_t | x_0), the iterated chain, the posterior (1.3)-(1.7);
 * :mod:`.losses`    -- Gaussian KL, ELBO terms, epsilon and denoising-score-matching losses (2.x);
-* :mod:`.samplers`  -- DDPM, DDIM, inversion, Langevin, reverse SDE, PF-ODE over a denoiser (3.x, 4.x, 7.x);
+* :mod:`.samplers`  -- DDPM, DDIM, inversion, Langevin, reverse SDE, PF-ODE (3.x, 4.x, 7.x);
 * :mod:`.sde`       -- VP, sub-VP and VE SDEs (8.x);
 * :mod:`.mixtures`  -- Gaussian mixtures with exact noised scores and denoisers (6.1)-(6.4);
 * :mod:`.metrics`   -- MMD, sliced Wasserstein and the data floor (6.5)-(6.6);
@@ -57,7 +57,7 @@ from .samplers import (
     time_grid,
 )
 from .schedules import Schedule, alpha_bar_from_betas, cosine_betas, linear_betas, make_schedule
-from .sde import SDE, SubVPSDE, VESDE, VPSDE
+from .sde import SDE, VESDE, VPSDE, SubVPSDE
 from .training import (
     TrainConfig,
     TrainResult,

@@ -17,15 +17,25 @@ from .sde import VESDE, VPSDE
 
 
 def _beta_tilde(ab_t: float, ab_prev: float) -> float:
-    return float(posterior_coefficients(torch.tensor(ab_t, dtype=torch.float64), torch.tensor(ab_prev, dtype=torch.float64))[2])
+    return float(
+        posterior_coefficients(
+            torch.tensor(ab_t, dtype=torch.float64), torch.tensor(ab_prev, dtype=torch.float64)
+        )[2]
+    )
 
 
 def _ddim_sigma(ab_t: float, ab_prev: float, eta: float) -> float:
-    return float(ddim_sigma(torch.tensor(ab_t, dtype=torch.float64), torch.tensor(ab_prev, dtype=torch.float64), eta))
+    return float(
+        ddim_sigma(
+            torch.tensor(ab_t, dtype=torch.float64), torch.tensor(ab_prev, dtype=torch.float64), eta
+        )
+    )
 
 
 def _gaussian_1d(mean: float, var: float):
-    return gaussian(torch.tensor([mean], dtype=torch.float64), torch.tensor([[var]], dtype=torch.float64))
+    return gaussian(
+        torch.tensor([mean], dtype=torch.float64), torch.tensor([[var]], dtype=torch.float64)
+    )
 
 
 def _score_1d(x: float, mean: float, var: float) -> float:
@@ -55,7 +65,8 @@ EXERCISES = ExerciseSet(
             "05.1",
             "For the linear schedule with T = 1000 (beta from 1e-4 to 0.02), what is alpha_bar_T?",
             numeric_answer(lambda: float(make_schedule("linear", 1000).alpha_bars[-1]), rtol=1e-4),
-            hint="alpha_bar_T is the product of (1 - beta_t) over t = 1..T; torch.cumprod or a log-sum.",
+            hint="alpha_bar_T is the product of (1 - beta_t) over t = 1..T; "
+            "torch.cumprod or a log-sum.",
         ),
         Exercise(
             "05.2",
@@ -67,41 +78,53 @@ EXERCISES = ExerciseSet(
         Exercise(
             "05.3",
             "Write sigma(ab_t, ab_prev, eta): the DDIM noise scale of eq. (4.1).",
-            function_answer(_ddim_sigma, [(*ab, eta) for ab in _AB for eta in (0.0, 0.5, 1.0)], rtol=1e-9),
-            hint="eta * sqrt((1 - ab_prev)/(1 - ab_t)) * sqrt(1 - ab_t/ab_prev); at eta = 1 its square is beta_tilde.",
+            function_answer(
+                _ddim_sigma, [(*ab, eta) for ab in _AB for eta in (0.0, 0.5, 1.0)], rtol=1e-9
+            ),
+            hint="eta * sqrt((1 - ab_prev)/(1 - ab_t)) * sqrt(1 - ab_t/ab_prev); "
+            "at eta = 1 its square is beta_tilde.",
         ),
         Exercise(
             "05.4",
-            "Linear schedule, T = 1000, reverse variance sigma_t^2 = beta_t: what weight lambda_t does "
-            "the ELBO put on ||eps - eps_theta||^2 at t = 10 (eq. 2.3)?",
-            numeric_answer(lambda: float(elbo_weight(make_schedule("linear", 1000), 10)), rtol=1e-6),
-            hint="lambda_t = beta_t^2 / (2 sigma_t^2 alpha_t (1 - alpha_bar_t)); with sigma_t^2 = beta_t "
-            "it is beta_t / (2 alpha_t (1 - alpha_bar_t)).",
+            "Linear schedule, T = 1000, reverse variance sigma_t^2 = beta_t: what weight "
+            "lambda_t does the ELBO put on ||eps - eps_theta||^2 at t = 10 (eq. 2.3)?",
+            numeric_answer(
+                lambda: float(elbo_weight(make_schedule("linear", 1000), 10)), rtol=1e-6
+            ),
+            hint="lambda_t = beta_t^2 / (2 sigma_t^2 alpha_t (1 - alpha_bar_t)); "
+            "with sigma_t^2 = beta_t it is beta_t / (2 alpha_t (1 - alpha_bar_t)).",
         ),
         Exercise(
             "05.5",
             "Write score(x, mean, var): d/dx log N(x; mean, var) in one dimension.",
-            function_answer(_score_1d, [(0.0, 0.0, 1.0), (1.5, -0.5, 2.0), (-3.0, 1.0, 0.25)], rtol=1e-9),
+            function_answer(
+                _score_1d, [(0.0, 0.0, 1.0), (1.5, -0.5, 2.0), (-3.0, 1.0, 0.25)], rtol=1e-9
+            ),
             hint="log N = -(x - mean)^2 / (2 var) + const.",
         ),
         Exercise(
             "05.6",
-            "For the VP SDE with beta_min = 0.1, beta_max = 20, what is the marginal std s(t) at t = 0.3?",
+            "For the VP SDE with beta_min = 0.1, beta_max = 20, what is the marginal std s(t) "
+            "at t = 0.3?",
             numeric_answer(lambda: float(VPSDE(0.1, 20.0).s(0.3)), rtol=1e-6),
             hint="s(t)^2 = 1 - exp(-B(t)) with B(t) = beta_min t + t^2 (beta_max - beta_min)/2.",
         ),
         Exercise(
             "05.7",
             "Data x_0 ~ N(0, c^2) in 1-D. Write D(x, c, sigma) = E[x_0 | x_0 + sigma eps = x].",
-            function_answer(_denoiser_1d, [(1.0, 1.0, 0.5), (-2.0, 0.3, 1.0), (0.7, 2.0, 3.0)], rtol=1e-9),
-            hint="Both are Gaussian: the posterior mean shrinks x by c^2 / (c^2 + sigma^2) (or use Tweedie).",
+            function_answer(
+                _denoiser_1d, [(1.0, 1.0, 0.5), (-2.0, 0.3, 1.0), (0.7, 2.0, 3.0)], rtol=1e-9
+            ),
+            hint="Both are Gaussian: the posterior mean shrinks x by c^2 / (c^2 + sigma^2) "
+            "(or use Tweedie).",
         ),
         Exercise(
             "05.8",
-            "VE SDE with sigma_min = 0.01, sigma_max = 10 and data N(0, 1) in 1-D: write drift(x, t), "
-            "the right-hand side of the probability-flow ODE (8.5).",
+            "VE SDE with sigma_min = 0.01, sigma_max = 10 and data N(0, 1) in 1-D: "
+            "write drift(x, t), the right-hand side of the probability-flow ODE (8.5).",
             function_answer(_ve_pf_drift, [(1.0, 0.5), (-0.3, 0.9), (2.0, 0.1)], rtol=1e-7),
-            hint="f = 0; g(t)^2 = sigma(t)^2 2 log(sigma_max/sigma_min); p_t = N(0, 1 + sigma(t)^2 - sigma_min^2).",
+            hint="f = 0; g(t)^2 = sigma(t)^2 2 log(sigma_max/sigma_min); "
+            "p_t = N(0, 1 + sigma(t)^2 - sigma_min^2).",
         ),
     ],
 )

@@ -115,7 +115,8 @@ def iterate_chain(
 ) -> torch.Tensor:
     """Run the Markov chain (1.1) step by step: x_s = sqrt(alpha_s) x_{s-1} + sqrt(beta_s) eps_s.
 
-    Returns x_{t_end} (or, with ``keep_path``, the stack x_0..x_{t_end} of shape (t_end+1, *x0.shape)).
+    Returns x_{t_end} (or, with ``keep_path``, the stack x_0..x_{t_end} of shape
+    (t_end+1, *x0.shape)).
     """
     x0 = check_tensor(x0, "x0")
     schedule = _check_schedule(schedule)
@@ -196,8 +197,9 @@ def bayes_posterior_on_grid(
 ) -> torch.Tensor:
     """Normalised density of q(x_{t-1} | x_t, x_0) on a 1-D grid, by Bayes' rule directly.
 
-    q(x_{t-1} | x_t, x_0) ∝ N(x_t; sqrt(alpha_t) x_{t-1}, beta_t) N(x_{t-1}; sqrt(alpha_bar_{t-1}) x_0,
-    1 - alpha_bar_{t-1}), normalised by the trapezoid rule: an independent check of (1.6)-(1.7).
+    q(x_{t-1} | x_t, x_0) ∝ N(x_t; sqrt(alpha_t) x_{t-1}, beta_t)
+    N(x_{t-1}; sqrt(alpha_bar_{t-1}) x_0, 1 - alpha_bar_{t-1}), normalised by the trapezoid
+    rule: an independent check of (1.6)-(1.7).
     """
     schedule = _check_schedule(schedule)
     t = check_int(t, "t", minimum=2)  # at t = 1 the posterior is a point mass at x_0

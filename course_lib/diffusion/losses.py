@@ -11,18 +11,23 @@ All are KLs between Gaussians; for diagonal Gaussians, per coordinate,
 
     KL(N(m1, v1) || N(m2, v2)) = 1/2 [log(v2/v1) + (v1 + (m1 - m2)^2)/v2 - 1].              (2.2)
 
-Parametrise mu_theta through a noise prediction: mu_theta = (x_t - beta_t/sqrt(1 - alpha_bar_t) eps_theta)
-/ sqrt(alpha_t), the same map (1.6) takes eps to mu_tilde. Then mu_tilde - mu_theta =
-beta_t / (sqrt(alpha_t) sqrt(1 - alpha_bar_t)) (eps_theta - eps), and with (2.2)
+Parametrise mu_theta through a noise prediction,
+mu_theta = (x_t - beta_t/sqrt(1 - alpha_bar_t) eps_theta) / sqrt(alpha_t), the same map (1.6)
+takes eps to mu_tilde. Then mu_tilde - mu_theta = beta_t / (sqrt(alpha_t) sqrt(1 - alpha_bar_t))
+(eps_theta - eps), and with (2.2)
 
     L_{t-1} = lambda_t ||eps - eps_theta(x_t, t)||^2 + C_t,
     lambda_t = beta_t^2 / (2 sigma_t^2 alpha_t (1 - alpha_bar_t)),                          (2.3)
 
 C_t = d/2 [beta_tilde_t/sigma_t^2 - 1 - log(beta_tilde_t/sigma_t^2)] free of theta. Ho et al. drop
-lambda_t: L_simple = E_{t, x_0, eps} ||eps - eps_theta(sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps, t)||^2,  (2.4)
+lambda_t and train on
+
+    L_simple = E_{t, x_0, eps} ||eps - eps_theta(x_t, t)||^2,
+    x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps,   t ~ U{1..T},                  (2.4)
+
 a reweighted ELBO (weight 1/lambda_t on term t). Denoising score matching (Vincent 2011) at
-noise level sigma, E ||s_theta(x_0 + sigma eps) + eps / sigma||^2, is the same loss with
-s_theta = -eps_theta / sigma (section 7).                                                   (2.5)
+noise level sigma, E ||s_theta(x_0 + sigma eps) + eps / sigma||^2, is the same loss divided by
+sigma^2, with s_theta = -eps_theta / sigma (notebook 05b, section 3).                        (2.5)
 """
 
 from __future__ import annotations
@@ -71,7 +76,8 @@ def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torc
 
 
 def eps_prediction(denoiser: Denoiser, xt: torch.Tensor, alpha_bar: torch.Tensor) -> torch.Tensor:
-    """eps_theta(x_t) from a denoiser: x0_hat = D(x_t / sqrt(ab), sigma), eps = (x_t - sqrt(ab) x0_hat)/sqrt(1-ab).
+    """eps_theta(x_t) from a denoiser, eq. (3.1): x0_hat = D(x_t / sqrt(ab), sigma) and
+    eps = (x_t - sqrt(ab) x0_hat) / sqrt(1 - ab).
 
     sigma = sqrt((1 - ab)/ab) is the noise level of x_t / sqrt(ab) = x_0 + sigma eps (eq. 1.3).
     """
@@ -182,7 +188,8 @@ def eps_loss(
     generator: torch.Generator | None = None,
     weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """L_simple, eq. (2.4): mean over the batch of ||eps - eps_model(x_t, t)||^2 (summed over coordinates).
+    """L_simple, eq. (2.4): mean over the batch of ||eps - eps_model(x_t, t)||^2 (summed over
+    coordinates).
 
     ``eps_model(x_t, t)`` takes the long tensor t (B,). Passing ``weights`` (length T+1, indexed
     by t) gives the reweighted loss sum_t w_t ||.||^2, e.g. w = lambda of (2.3) recovers the ELBO.

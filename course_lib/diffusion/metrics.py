@@ -52,7 +52,8 @@ def median_distance(y: torch.Tensor, max_points: int = 2000) -> float:
 
 
 def mmd(x: torch.Tensor, y: torch.Tensor, *, bandwidths: tuple[float, ...] | None = None) -> float:
-    """MMD between samples x (n, d) and reference y (m, d), eq. (6.5), multi-bandwidth Gaussian kernel.
+    """MMD between samples x (n, d) and reference y (m, d), eq. (6.5), multi-bandwidth Gaussian
+    kernel.
 
     ``bandwidths`` default to (m/8, m/4, m/2) with m = :func:`median_distance` of y.
     """
@@ -162,8 +163,15 @@ def quality_table(
             for r in range(repeats):
                 gen = torch.Generator().manual_seed(seed + 100_000 * r + 1000 * i + j)
                 res = run_sampler(
-                    name, denoiser, n, k, schedule=schedule, sde=sde, eta=eta,
-                    generator=gen, device=device,
+                    name,
+                    denoiser,
+                    n,
+                    k,
+                    schedule=schedule,
+                    sde=sde,
+                    eta=eta,
+                    generator=gen,
+                    device=device,
                 )
                 ref = reference(n, gen)
                 mmds.append(mmd(res.x, ref))

@@ -1,7 +1,7 @@
 r"""Gaussian mixtures: data whose noised marginals, scores and denoisers are exact (section 6).
 
 Let p_0(x) = sum_k w_k N(x; mu_k, Sigma_k) in R^d. Every process in this chapter perturbs data
-as x_t = a x_0 + s eps with eps ~ N(0, I): DDPM has (a, s) = (sqrt(alpha_bar_t), sqrt(1 - alpha_bar_t)),
+as x_t = a x_0 + s eps, eps ~ N(0, I): DDPM has a = sqrt(alpha_bar_t), s = sqrt(1 - alpha_bar_t),
 the VE SDE has a = 1, s = sigma(t). A Gaussian convolved with a Gaussian is Gaussian, so
 
     p_t(x) = sum_k w_k N(x; a mu_k, a^2 Sigma_k + s^2 I).                                  (6.1)
@@ -49,7 +49,8 @@ def _as_level(v: float | torch.Tensor, x: torch.Tensor, name: str) -> torch.Tens
 
 
 class GaussianMixture:
-    """p_0(x) = sum_k w_k N(mu_k, Sigma_k) with exact noised density, score and denoiser (6.1)-(6.4).
+    """p_0(x) = sum_k w_k N(mu_k, Sigma_k) with exact noised density, score and denoiser
+    (6.1)-(6.4).
 
     ``weights`` (K,) positive (normalised here), ``means`` (K, d), ``covs`` (K, d, d)
     symmetric positive definite. Stored in ``dtype`` (float64 by default) on ``device``.

@@ -5,8 +5,9 @@ the noise-to-signal ratio of (3.1); log scale spreads the levels 0.01..150 evenl
 sinusoidal features [sin(w_k c), cos(w_k c)] with frequencies w_k geometric in [1, max_freq]
 (as the Transformer's position encoding and DDPM's time embedding).                     (5.1)
 
-**epsilon parametrisation.** DDPM's eps_theta(x_t, t) sees x_t = a x_0 + s eps with a = 1/sqrt(1 + sigma^2),
-s = sigma a. As a denoiser on the scaled variable x = x_t / a = x_0 + sigma eps,
+**epsilon parametrisation.** DDPM's eps_theta(x_t, t) sees x_t = a x_0 + s eps with
+a = 1/sqrt(1 + sigma^2), s = sigma a. As a denoiser on the scaled variable
+x = x_t / a = x_0 + sigma eps,
 
     D(x; sigma) = x - sigma F(x / sqrt(1 + sigma^2), c(sigma)),                           (5.2)
 

@@ -15,7 +15,7 @@ decreasing grid t > t' (t' = t - 1 without skipping), with variance beta_tilde o
 **DDIM** (Song, Meng & Ermon 2021) keeps the marginals q(x_t | x_0) but drops the Markov
 property; with sigma_t(eta) = eta sqrt((1 - ab_{t'})/(1 - ab_t)) sqrt(1 - ab_t/ab_{t'}),
 
-    x_{t'} = sqrt(ab_{t'}) x0_hat + sqrt(1 - ab_{t'} - sigma_t^2) eps_hat + sigma_t z.          (4.1)
+    x_{t'} = sqrt(ab_{t'}) x0_hat + sqrt(1 - ab_{t'} - sigma_t^2) eps_hat + sigma_t z.      (4.1)
 
 eta = 1 on adjacent steps is the DDPM posterior; eta = 0 is deterministic, an Euler step of
 the ODE d(x/a) = eps_hat d(s/a), which can be run backwards to encode (inversion, eq. 4.2).
@@ -114,7 +114,8 @@ def score_from_denoiser(
 
 
 def denoiser_from_score(score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Denoiser:
-    """Wrap a VE score model s(x, sigma) ≈ grad log p_sigma(x) as D(x; sigma) = x + sigma^2 s (Tweedie)."""
+    """Wrap a VE score model s(x, sigma) ≈ grad log p_sigma(x) as D(x; sigma) = x + sigma^2 s
+    (Tweedie)."""
     if not callable(score):
         raise TypeError("score must be callable as s(x, sigma)")
 
@@ -131,7 +132,12 @@ def _grid(schedule: Schedule, timesteps: torch.Tensor | None) -> list[int]:
         ts = list(range(schedule.T, 0, -1))
     else:
         ts = [int(t) for t in torch.as_tensor(timesteps).reshape(-1).tolist()]
-    if not ts or any(b >= a for a, b in zip(ts, ts[1:])) or ts[-1] < 1 or ts[0] > schedule.T:
+    if (
+        not ts
+        or any(b >= a for a, b in zip(ts, ts[1:], strict=False))
+        or ts[-1] < 1
+        or ts[0] > schedule.T
+    ):
         raise ValueError(
             f"timesteps must be strictly decreasing within 1..{schedule.T}, got {ts[:5]}..."
         )
@@ -178,14 +184,14 @@ def ddim_sample(
     generator: torch.Generator | None = None,
     return_trajectory: bool = False,
 ) -> SampleResult:
-    """DDIM, eq. (4.1), over ``timesteps`` (decreasing subset of 1..T; default all), ending at t = 0."""
+    """DDIM, eq. (4.1), over ``timesteps`` (a decreasing subset of 1..T; default all) to t = 0."""
     denoiser, x = _check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
     check_generator(generator)
     eta = check_real(eta, "eta", low=0)
     grid = _grid(schedule, timesteps)
     ab = schedule.alpha_bars.to(device=x.device, dtype=x.dtype)
     traj = [x]
-    for t, t_prev in zip(grid[:-1], grid[1:]):
+    for t, t_prev in zip(grid[:-1], grid[1:], strict=False):
         x0_hat, eps_hat = eps_from_denoiser(denoiser, x, ab[t].sqrt(), (1 - ab[t]).sqrt())
         noise = randn_like(x, generator) if eta > 0 and t_prev > 0 else None
         x = ddim_step(x, x0_hat, eps_hat, ab[t], ab[t_prev], eta if t_prev > 0 else 0.0, noise)
@@ -217,7 +223,7 @@ def ddpm_sample(
     grid = _grid(schedule, timesteps)
     ab = schedule.alpha_bars.to(device=x.device, dtype=x.dtype)
     traj = [x]
-    for t, t_prev in zip(grid[:-1], grid[1:]):
+    for t, t_prev in zip(grid[:-1], grid[1:], strict=False):
         x0_hat, _ = eps_from_denoiser(denoiser, x, ab[t].sqrt(), (1 - ab[t]).sqrt())
         c0, ct, var = posterior_coefficients(ab[t], ab[t_prev])
         # mu_tilde = c_0 x0_hat + c_t x_t, eq. (1.6)
@@ -248,7 +254,7 @@ def ddim_invert(
     grid = _grid(schedule, timesteps)[::-1]  # 0, t_1, ..., t_top
     ab = schedule.alpha_bars.to(device=x.device, dtype=x.dtype)
     traj, nfe = [x], 0
-    for t, t_next in zip(grid[:-1], grid[1:]):
+    for t, t_next in zip(grid[:-1], grid[1:], strict=False):
         if t == 0:  # at t = 0: x0_hat = x and eps_hat = 0 (its limit), no evaluation needed
             x0_hat, eps_hat = x, torch.zeros_like(x)
         else:
@@ -462,11 +468,20 @@ def run_sampler(
         ts = schedule.timesteps(n_steps)
         if name == "ddpm":
             return ddpm_sample(
-                denoiser, schedule, z, timesteps=ts, generator=generator,
+                denoiser,
+                schedule,
+                z,
+                timesteps=ts,
+                generator=generator,
                 return_trajectory=return_trajectory,
             )
         return ddim_sample(
-            denoiser, schedule, z, timesteps=ts, eta=eta, generator=generator,
+            denoiser,
+            schedule,
+            z,
+            timesteps=ts,
+            eta=eta,
+            generator=generator,
             return_trajectory=return_trajectory,
         )
     grid = time_grid(n_steps, t_min=t_min, device=dev)

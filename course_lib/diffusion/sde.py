@@ -4,10 +4,11 @@ Each forward process is a linear SDE dx = f(t) x dt + g(t) dw on t in [0, 1] who
 started at x(0) = x_0, is x(t) = a(t) x_0 + s(t) eps. Mean and variance obey
 da/dt = f a and d(s^2)/dt = 2 f s^2 + g^2, which fixes (a, s) from (f, g):
 
-* **VP** (the limit of DDPM): with beta_i = beta(t_i)/N, x_i = sqrt(1 - beta_i) x_{i-1} + sqrt(beta_i) z
+* **VP** (the limit of DDPM): with beta_i = beta(t_i)/N, x_i = sqrt(1 - beta_i) x_{i-1} +
+sqrt(beta_i) z
   tends to dx = -1/2 beta(t) x dt + sqrt(beta(t)) dw, beta(t) = beta_min + t (beta_max - beta_min);
   a(t) = exp(-1/2 B(t)), s(t)^2 = 1 - exp(-B(t)), B(t) = int_0^t beta.                      (8.1)
-* **sub-VP**: same drift, g(t)^2 = beta(t)(1 - exp(-2 B(t))), giving s(t) = 1 - exp(-B(t)) <= VP's.   (8.2)
+* **sub-VP**: same drift, g(t)^2 = beta(t)(1 - exp(-2 B(t))), s(t) = 1 - exp(-B(t)) <= VP's.  (8.2)
 * **VE** (the limit of SMLD's x_i = x_{i-1} + sqrt(sigma_i^2 - sigma_{i-1}^2) z): f = 0,
   g(t) = sigma(t) sqrt(2 log(sigma_max/sigma_min)), sigma(t) = sigma_min (sigma_max/sigma_min)^t;
   a = 1, s(t)^2 = sigma(t)^2 - sigma_min^2.                                                  (8.3)
@@ -43,7 +44,8 @@ def _t(t: float | torch.Tensor, like: torch.Tensor | None = None) -> torch.Tenso
 
 
 class SDE:
-    """Base class: a linear SDE dx = f(t) x dt + g(t) dw with marginal x(t) = a(t) x_0 + s(t) eps."""
+    """Base class: a linear SDE dx = f(t) x dt + g(t) dw with marginal x(t) = a(t) x_0 + s(t)
+    eps."""
 
     def f(self, t: float | torch.Tensor) -> torch.Tensor:
         """Drift coefficient f(t) (the drift is f(t) x)."""
@@ -66,7 +68,8 @@ class SDE:
         raise NotImplementedError
 
     def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
-        """Noise-to-signal ratio s(t)/a(t): x(t)/a(t) = x_0 + sigma(t) eps (the denoiser's input)."""
+        """Noise-to-signal ratio s(t)/a(t): x(t)/a(t) = x_0 + sigma(t) eps (the denoiser's
+        input)."""
         return self.s(t) / self.a(t)
 
     def prior_sample(

@@ -156,7 +156,8 @@ OBJECTIVES["eps"] = _eps_objective
 
 # --- model construction and cache ------------------------------------------------------
 def build_model(config: TrainConfig, device: str | torch.device | None = None) -> nn.Module:
-    """The untrained network of ``config``, initialised from ``config.seed`` (global RNG untouched)."""
+    """The untrained network of ``config``, initialised from ``config.seed`` (global RNG
+    untouched)."""
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     with torch.random.fork_rng(devices=[]):
@@ -269,7 +270,7 @@ def train_denoiser(
             opt.step()
             sched.step()
             with torch.no_grad():  # EMA: theta_ema <- d theta_ema + (1 - d) theta
-                for pe, p in zip(ema.parameters(), model.parameters()):
+                for pe, p in zip(ema.parameters(), model.parameters(), strict=False):
                     pe.lerp_(p, 1 - config.ema)
             losses.append(float(loss.detach()))
             if len(losses) % 50 == 0:

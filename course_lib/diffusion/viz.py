@@ -83,7 +83,8 @@ def schedules_figure(T: int = 1000) -> Figure:
 def forward_diffusion_figure(
     t: int = 100, schedule: str = "linear", T: int = 1000, n: int = 1500, seed: int = 0
 ) -> Figure:
-    """Noised cloud x_t = sqrt(ab_t) x_0 + sqrt(1 - ab_t) eps (1.3) beside its exact density (6.1)."""
+    """Noised cloud x_t = sqrt(ab_t) x_0 + sqrt(1 - ab_t) eps (1.3) beside its exact density
+    (6.1)."""
     sch = make_schedule(schedule, check_int(T, "T", minimum=1))
     t = check_int(t, "t")
     if t > sch.T:
@@ -111,8 +112,12 @@ def forward_diffusion_figure(
 def forward_diffusion_widget(t: int = 100, schedule: str = "linear", T: int = 1000) -> widgets.Box:
     """Widget (a): a t slider (and schedule choice) redrawing :func:`forward_diffusion_figure`."""
     controls = {
-        "t": widgets.IntSlider(value=t, min=0, max=T, step=5, description="t", continuous_update=False),
-        "schedule": widgets.Dropdown(options=["linear", "cosine"], value=schedule, description="schedule"),
+        "t": widgets.IntSlider(
+            value=t, min=0, max=T, step=5, description="t", continuous_update=False
+        ),
+        "schedule": widgets.Dropdown(
+            options=["linear", "cosine"], value=schedule, description="schedule"
+        ),
     }
     return _figure_widget(lambda **kw: forward_diffusion_figure(T=T, **kw), controls)
 
@@ -127,7 +132,8 @@ def sampler_explorer_figure(
     n_traj: int = 12,
     seed: int = 0,
 ) -> Figure:
-    """Trajectories of ``n_traj`` points and ``n`` final samples of a sampler (exact score by default).
+    """Trajectories of ``n_traj`` points and ``n`` final samples of a sampler (exact score by
+    default).
 
     The title gives the number of network evaluations and the MMD (6.5) to fresh data.
     """
@@ -138,8 +144,15 @@ def sampler_explorer_figure(
     model = denoiser if denoiser is not None else mix.denoiser
     gen = torch.Generator().manual_seed(check_int(seed, "seed"))
     res = run_sampler(
-        sampler, model, check_int(n, "n", minimum=2), check_int(n_steps, "n_steps", minimum=1),
-        schedule=make_schedule(), sde=VPSDE(), eta=eta, generator=gen, return_trajectory=True,
+        sampler,
+        model,
+        check_int(n, "n", minimum=2),
+        check_int(n_steps, "n_steps", minimum=1),
+        schedule=make_schedule(),
+        sde=VPSDE(),
+        eta=eta,
+        generator=gen,
+        return_trajectory=True,
     )
     x = res.x.detach().cpu().double()
     traj = res.trajectory[:, :n_traj].detach().cpu().double().numpy()
@@ -167,14 +180,21 @@ def sampler_explorer_widget(
     """Widget (b): sampler, number of steps and eta redrawing :func:`sampler_explorer_figure`."""
     controls = {
         "sampler": widgets.Dropdown(options=list(SAMPLERS), value="ddim", description="sampler"),
-        "n_steps": widgets.IntSlider(value=20, min=1, max=200, description="steps", continuous_update=False),
-        "eta": widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η", continuous_update=False),
+        "n_steps": widgets.IntSlider(
+            value=20, min=1, max=200, description="steps", continuous_update=False
+        ),
+        "eta": widgets.FloatSlider(
+            value=0.0, min=0.0, max=1.0, step=0.1, description="η", continuous_update=False
+        ),
     }
-    return _figure_widget(lambda **kw: sampler_explorer_figure(denoiser=denoiser, n=n, **kw), controls)
+    return _figure_widget(
+        lambda **kw: sampler_explorer_figure(denoiser=denoiser, n=n, **kw), controls
+    )
 
 
 def quality_figure(rows: list[dict], floor: float, metric: str = "mmd") -> Figure:
-    """Metric against NFE for each sampler (rows from :func:`.metrics.quality_table`), floor dashed."""
+    """Metric against NFE for each sampler (rows from :func:`.metrics.quality_table`), floor
+    dashed."""
     if metric not in ("mmd", "swd"):
         raise ValueError(f"metric must be 'mmd' or 'swd', got {metric!r}")
     groups: dict[str, list[dict]] = {}

@@ -35,7 +35,9 @@ def test_linear_schedule_matches_ho_et_al():
     assert math.isclose(b[1], 1e-4) and math.isclose(b[-1], 0.02)
     ab = make_schedule("linear").alpha_bars
     # alpha_bar_T by an independent log-sum
-    assert math.isclose(float(ab[-1]), math.exp(sum(math.log(1 - float(x)) for x in b[1:])), rel_tol=1e-10)
+    assert math.isclose(
+        float(ab[-1]), math.exp(sum(math.log(1 - float(x)) for x in b[1:])), rel_tol=1e-10
+    )
     assert 0 < ab[-1] < 1e-4  # x_T is essentially pure noise
 
 
@@ -85,7 +87,9 @@ def test_posterior_matches_bayes_rule_on_a_grid(t):
     dens = bayes_posterior_on_grid(x0, xt, t, sch, grid)
     mean_num = torch.trapezoid(grid * dens, grid)
     var_num = torch.trapezoid((grid - mean_num) ** 2 * dens, grid)
-    mu, var = posterior_mean_var(torch.tensor([[x0]]).double(), torch.tensor([[xt]]).double(), t, sch)
+    mu, var = posterior_mean_var(
+        torch.tensor([[x0]]).double(), torch.tensor([[xt]]).double(), t, sch
+    )
     assert math.isclose(float(mean_num), float(mu), rel_tol=1e-6, abs_tol=1e-8)
     assert math.isclose(float(var_num), float(var), rel_tol=1e-4)
 
@@ -118,7 +122,12 @@ def test_gaussian_kl_against_monte_carlo():
     d = logq - logp
     kl = gaussian_kl(torch.tensor(m1), torch.tensor(v1), torch.tensor(m2), torch.tensor(v2))
     assert abs(float(d.mean()) - float(kl)) < 5 * float(d.std()) / math.sqrt(d.numel())
-    assert float(gaussian_kl(torch.tensor(1.0), torch.tensor(2.0), torch.tensor(1.0), torch.tensor(2.0))) == 0
+    assert (
+        float(
+            gaussian_kl(torch.tensor(1.0), torch.tensor(2.0), torch.tensor(1.0), torch.tensor(2.0))
+        )
+        == 0
+    )
 
 
 def test_kl_term_is_weighted_eps_error():

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from course_lib.diffusion import (
-    GaussianMixture,
-    SubVPSDE,
     VESDE,
     VPSDE,
+    GaussianMixture,
+    SubVPSDE,
     annealed_langevin,
     data_floor,
     ddim_invert,
@@ -50,12 +50,17 @@ def test_mixture_density_integrates_to_one():
     mix = toy_mixture()
     g = torch.linspace(-7, 7, 701, dtype=torch.float64)
     X, Y = torch.meshgrid(g, g, indexing="xy")
-    p = mix.log_prob(torch.stack([X.reshape(-1), Y.reshape(-1)], 1), 0.7, 0.5).exp().reshape(701, 701)
+    p = (
+        mix.log_prob(torch.stack([X.reshape(-1), Y.reshape(-1)], 1), 0.7, 0.5)
+        .exp()
+        .reshape(701, 701)
+    )
     assert math.isclose(float(torch.trapezoid(torch.trapezoid(p, g), g)), 1.0, rel_tol=1e-6)
 
 
 def test_denoiser_is_the_posterior_mean_by_monte_carlo():
-    """Tweedie / (6.4): D(x; sigma) = E[x_0 | x_0 + sigma eps = x], estimated by importance weights."""
+    """Tweedie / (6.4): D(x; sigma) = E[x_0 | x_0 + sigma eps = x], estimated by importance
+    weights."""
     mix = ring_mixture(4, 1.5, 0.3)
     sigma = 0.7
     x = torch.tensor([[0.4, 1.1], [-1.0, -0.2]], dtype=torch.float64)
@@ -84,7 +89,9 @@ def test_ddim_sigma_at_eta_one_is_the_posterior_variance():
     ab = sch.alpha_bars
     for t in (2, 30, 100):
         _, _, var = posterior_coefficients(ab[t], ab[t - 1])
-        assert math.isclose(float(ddim_sigma(ab[t], ab[t - 1], 1.0) ** 2), float(var), rel_tol=1e-12)
+        assert math.isclose(
+            float(ddim_sigma(ab[t], ab[t - 1], 1.0) ** 2), float(var), rel_tol=1e-12
+        )
 
 
 def test_ddim_eta_one_equals_ddpm_on_adjacent_steps():
@@ -107,7 +114,9 @@ def test_ddim_keeps_the_marginals_for_gaussian_data():
     sch = make_schedule("linear", 1000)
     for eta in (0.0, 0.5):
         x_T = torch.randn(20000, 2, generator=gen(5), dtype=torch.float64)
-        x = ddim_sample(g.denoiser, sch, x_T, timesteps=sch.timesteps(100), eta=eta, generator=gen(6)).x
+        x = ddim_sample(
+            g.denoiser, sch, x_T, timesteps=sch.timesteps(100), eta=eta, generator=gen(6)
+        ).x
         assert abs(float(x.mean()) - m) < 5 * c / math.sqrt(x.numel())
         assert abs(float(x.std()) - c) < 0.02
 
@@ -139,10 +148,24 @@ def test_exact_score_samplers_reach_the_data_floor():
     sch, sde = make_schedule(), VPSDE()
     n = 2000
     floor, _ = data_floor(lambda k, g: mix.sample(k, generator=g), n, generator=gen(8))
-    for name, steps, eta in (("ddim", 50, 0.0), ("ddpm", 200, 0.0), ("ddim", 200, 1.0),
-                             ("sde_em", 500, 0.0), ("pf_heun", 50, 0.0)):
-        res = run_sampler(name, mix.denoiser, n, steps, schedule=sch, sde=sde, eta=eta,
-                          generator=gen(9), dtype=torch.float64)
+    for name, steps, eta in (
+        ("ddim", 50, 0.0),
+        ("ddpm", 200, 0.0),
+        ("ddim", 200, 1.0),
+        ("sde_em", 500, 0.0),
+        ("pf_heun", 50, 0.0),
+    ):
+        res = run_sampler(
+            name,
+            mix.denoiser,
+            n,
+            steps,
+            schedule=sch,
+            sde=sde,
+            eta=eta,
+            generator=gen(9),
+            dtype=torch.float64,
+        )
         score = mmd(res.x, mix.sample(n, generator=gen(10)))
         assert score < 2 * floor, f"{name} ({steps} steps): MMD {score:.4f} vs floor {floor:.4f}"
     # and the metric does see a wrong distribution
@@ -188,7 +211,10 @@ def test_vp_sde_is_the_limit_of_the_ddpm_chain():
 @pytest.mark.parametrize("sde", [VPSDE(), SubVPSDE(), VESDE(0.01, 10.0)], ids=["vp", "subvp", "ve"])
 def test_pf_ode_matches_the_closed_form_for_gaussian_data(sde):
     """Data N(m, c^2): x(t) = a(t) m + sqrt(v(t)/v(1)) (x(1) - a(1) m), v = a^2 c^2 + s^2."""
-    m, c = torch.tensor([0.5, -1.0], dtype=torch.float64), torch.tensor([0.3, 0.8], dtype=torch.float64)
+    m, c = (
+        torch.tensor([0.5, -1.0], dtype=torch.float64),
+        torch.tensor([0.3, 0.8], dtype=torch.float64),
+    )
     g = gaussian(m, torch.diag(c**2))
     x1 = sde.prior_std() * torch.randn(100, 2, generator=gen(11), dtype=torch.float64)
     t0, t1 = torch.tensor(1e-3, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
@@ -200,7 +226,8 @@ def test_pf_ode_matches_the_closed_form_for_gaussian_data(sde):
     errs = {}
     for solver in (pf_ode_euler, pf_ode_heun):
         errs[solver.__name__] = [
-            float((solver(g.denoiser, sde, x1, time_grid(n)).x - exact).abs().max()) for n in (50, 200)
+            float((solver(g.denoiser, sde, x1, time_grid(n)).x - exact).abs().max())
+            for n in (50, 200)
         ]
     e_euler, e_heun = errs["pf_ode_euler"], errs["pf_ode_heun"]
     assert e_euler[1] < e_euler[0] / 2.5  # first order: 4x the steps -> about 4x smaller
@@ -210,7 +237,9 @@ def test_pf_ode_matches_the_closed_form_for_gaussian_data(sde):
 
 def test_reverse_sde_recovers_gaussian_data():
     m, c = 0.5, 0.4
-    g = gaussian(torch.full((1,), m, dtype=torch.float64), torch.tensor([[c**2]], dtype=torch.float64))
+    g = gaussian(
+        torch.full((1,), m, dtype=torch.float64), torch.tensor([[c**2]], dtype=torch.float64)
+    )
     sde = VPSDE()
     x1 = torch.randn(20000, 1, generator=gen(12), dtype=torch.float64)
     x = reverse_sde_em(g.denoiser, sde, x1, time_grid(500), generator=gen(13)).x

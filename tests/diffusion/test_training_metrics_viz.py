@@ -21,8 +21,8 @@ from course_lib.diffusion import (
     sliced_wasserstein,
     toy_mixture,
     train_denoiser,
+    viz,
 )
-from course_lib.diffusion import viz
 from course_lib.diffusion.exercises import EXERCISES
 
 SMALL = TrainConfig(steps=60, batch_size=64, hidden=32, depth=2)
