@@ -37,9 +37,11 @@ def _check_dtype(dtype: torch.dtype) -> torch.dtype:
     return dtype
 
 
-def _uniform_int31(shape: tuple[int, ...], generator, device) -> torch.Tensor:
-    """Uniform integers on [0, 2^31) as int32 (the two halves of random 64-bit words)."""
-    return torch.randint(0, 2**31, shape, generator=generator, device=device, dtype=torch.int32)
+def _up_mask(shape: tuple[int, ...], p: float, generator, device) -> torch.Tensor:
+    """Boolean mask of up-steps: r < round(p 2^31) for uniform 31-bit integers r."""
+    r = torch.randint(0, 2**31, shape, generator=generator, device=device, dtype=torch.int32)
+    # r < t  <=>  r <= t - 1, and t - 1 in [-1, 2^31 - 1] fits in int32 (t = 2^31 does not)
+    return r <= round(p * 2**31) - 1
 
 
 def sample_steps(
@@ -55,8 +57,7 @@ def sample_steps(
     n_walks, n_steps = check_count(n_walks, "n_walks"), check_count(n_steps, "n_steps")
     p, dtype = check_probability(p), _check_dtype(dtype)
     dev = resolve_device(device, generator)
-    threshold = round(p * 2**31)
-    up = _uniform_int31((n_walks, n_steps), generator, dev) < threshold  # X_i = +1
+    up = _up_mask((n_walks, n_steps), p, generator, dev)  # X_i = +1
     # X_i = 2 * 1{up} - 1
     return (2 * up.to(dtype) - 1).to(dtype)
 
@@ -110,7 +111,7 @@ def _up_steps_symmetric(n_walks: int, n_steps: int, generator, device) -> torch.
 
 def _up_steps_general(n_walks: int, n_steps: int, p: float, generator, device) -> torch.Tensor:
     """K = number of up-steps: count of 31-bit uniforms below round(p 2^31)."""
-    up = _uniform_int31((n_walks, n_steps), generator, device) < round(p * 2**31)
+    up = _up_mask((n_walks, n_steps), p, generator, device)
     return up.view(torch.uint8).sum(dim=1, dtype=torch.int64)
 
 
