@@ -44,7 +44,7 @@ test: setup lint
 
 lint: setup
 	$(BIN)/ruff check course_lib tests benchmarks notebooks solutions
-	$(BIN)/ruff format --check course_lib tests benchmarks
+	$(BIN)/ruff format --check course_lib tests benchmarks notebooks solutions
 
 unit: setup
 	COURSE_FAST=1 $(BIN)/python -m pytest tests -m "not browser" $(PYTEST_ARGS)
