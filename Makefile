@@ -24,8 +24,8 @@ $(STAMP): pyproject.toml constraints.txt
 	  $(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"; \
 	else \
 	  echo "No CUDA driver: installing the CPU build of torch $(TORCH_VERSION)"; \
-	  $(BIN)/pip install --quiet --timeout 20 --retries 1 "torch==$(TORCH_VERSION)" --index-url $(TORCH_CPU_INDEX) \
-	  || $(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"; \
+	  $(BIN)/pip install --quiet --timeout 20 --retries 0 -c constraints.txt "torch==$(TORCH_VERSION)" --index-url $(TORCH_CPU_INDEX) \
+	  || $(BIN)/pip install --quiet -c constraints.txt "torch==$(TORCH_VERSION)"; \
 	fi
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	$(BIN)/python -m ipykernel install --user --name $(KERNEL_NAME) --display-name "Python (course)" >/dev/null

@@ -23,6 +23,7 @@ from ._validate import check_count, check_probability, resolve_device
 __all__ = [
     "endpoint_mean_var",
     "endpoint_pmf",
+    "log_binomial_pmf",
     "sample_endpoints",
     "sample_paths",
     "sample_steps",
@@ -164,23 +165,34 @@ def endpoint_pmf(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Support k = -n, -n+2, ..., n and probabilities P(S_n = k) of eq. (1.1).
 
-    Computed in log space with log-gamma so n = 10^4 and beyond neither overflows nor
-    underflows needlessly; p in {0, 1} gives the point mass at -n or n.
+    Computed in log space (:func:`log_binomial_pmf`) so n = 10^4 and beyond neither
+    overflows nor underflows needlessly; p in {0, 1} gives the point mass at -n or n.
     """
     n, p = check_count(n, "n"), check_probability(p)
     if dtype not in (torch.float32, torch.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
     j = torch.arange(n + 1, device=device, dtype=torch.float64)  # j = (n + k)/2 up-steps
     k = (2 * j - n).to(torch.int64)
-    if p in (0.0, 1.0):
-        probs = (j == (n if p == 1.0 else 0)).to(torch.float64)
-        return k, probs.to(dtype)
-    # log C(n, j) = lgamma(n+1) - lgamma(j+1) - lgamma(n-j+1)
-    log_binom = torch.lgamma(torch.tensor(n + 1.0, device=device, dtype=torch.float64))
-    log_binom = log_binom - torch.lgamma(j + 1) - torch.lgamma(n - j + 1)
-    # log P = log C(n, j) + j log p + (n - j) log q
-    log_p = log_binom + j * math.log(p) + (n - j) * math.log1p(-p)
-    return k, torch.exp(log_p).to(dtype)
+    return k, torch.exp(log_binomial_pmf(torch.full_like(j, n), j, p)).to(dtype)
+
+
+def log_binomial_pmf(n: torch.Tensor, j: torch.Tensor, p: float) -> torch.Tensor:
+    """log [C(n, j) p^j q^(n-j)] elementwise (float64), with 0 log 0 = 0 at p in {0, 1}.
+
+    Log-gamma keeps n = 10^4 and beyond free of overflow: this is log P(S_n = 2j - n), (1.1).
+    """
+    # log C(n, j) = lgamma(n + 1) - lgamma(j + 1) - lgamma(n - j + 1)
+    log_binom = torch.lgamma(n + 1) - torch.lgamma(j + 1) - torch.lgamma(n - j + 1)
+    # + j log p + (n - j) log q, where a zero power contributes 0 even if p or q is 0
+    up = torch.where(j > 0, j * math.log(p), 0.0) if p > 0 else torch.where(j > 0, -math.inf, 0.0)
+    q = 1.0 - p
+    down = n - j
+    down = (
+        torch.where(down > 0, down * math.log(q), 0.0)
+        if q > 0
+        else torch.where(down > 0, -math.inf, 0.0)
+    )
+    return log_binom + up + down
 
 
 def endpoint_mean_var(n: int, p: float = 0.5) -> tuple[float, float]:

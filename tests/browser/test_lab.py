@@ -107,11 +107,8 @@ def test_chapter01_runs_in_lab_and_slider_redraws(lab_server, tmp_path):
         try:
             page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-            # wait until the kernel is idle before running everything
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                   timeout=120_000)  # fmt: skip
-            page.click("li.lm-MenuBar-item:has-text('Run')")
-            page.click("li.lm-Menu-item:has-text('Run All Cells')")
+            _wait_for_idle_kernel(base, token, timeout_s=120)
+            _run_all_cells(page)
             _wait_for_all_cells(page, timeout_s=240)
             errors = page.locator(
                 ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
@@ -140,6 +137,38 @@ def test_chapter01_runs_in_lab_and_slider_redraws(lab_server, tmp_path):
             shot = os.environ.get("COURSE_BROWSER_SCREENSHOT", str(tmp_path / "lab.png"))
             page.screenshot(path=shot, full_page=False)
             browser.close()
+
+
+def _wait_for_idle_kernel(base: str, token: str, timeout_s: float) -> None:
+    """Poll the server's REST API until the notebook's kernel exists and is idle."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5) as r:
+            sessions = json.load(r)
+        if any(s.get("kernel", {}).get("execution_state") == "idle" for s in sessions):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no idle kernel within {timeout_s} s: {sessions}")
+
+
+def _run_all_cells(page, attempts: int = 3) -> None:
+    """Run > Run All Cells, retried until some cell starts (the menu can lag a cold start)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(attempts):
+        page.click(".jp-Notebook .jp-Cell >> nth=0")  # focus the notebook panel
+        page.click("li.lm-MenuBar-item:has-text('Run')")
+        page.click("li.lm-Menu-item:has-text('Run All Cells')")
+        try:
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
+                ".some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))",
+                timeout=30_000,
+            )
+            return
+        except PlaywrightTimeout:  # the click came too early: try the menu again
+            page.keyboard.press("Escape")
+    raise AssertionError("Run All Cells did not start any cell")
 
 
 def _wait_for_all_cells(page, timeout_s: float) -> None:

@@ -136,3 +136,20 @@ def test_bad_input():
         hitting_time_pmf(0, 5)
     with pytest.raises(TypeError, match="m must be an int"):
         catalan(2.5)
+
+
+def test_degenerate_walks_have_point_mass_laws():
+    assert hitting_time_pmf(3, 9, 1.0).tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+    assert hitting_time_pmf(3, 9, 0.0).sum().item() == 0
+    assert first_passage_pmf(3, 1.0).tolist() == [1, 0, 0]
+    assert return_probabilities(3, 0.0).tolist() == [1, 0, 0, 0]
+    assert ever_return_probability(0.0) == 0.0
+
+
+@pytest.mark.parametrize("p", [0.5, 0.3])
+def test_hitting_time_law_sums_to_the_passage_probability(p):
+    # P(T_r < inf) = (p/q)^r for p < q, and 1 for p >= q
+    r = 2
+    total = hitting_time_pmf(r, 20_000, p).sum().item()
+    expected = min(1.0, (p / (1 - p)) ** r)
+    assert abs(total - expected) < (0.02 if p == 0.5 else 1e-9)
