@@ -153,10 +153,13 @@ viz.endpoint_histogram_widget(n=50, p=0.5, n_walks=10_000)
 # %% [markdown]
 # ## 2 · Probability generating functions
 #
-# The pgf of a step is $\varphi(s) = \mathbb E[s^{X}] = p s + q s^{-1}$. Independent steps
-# multiply pgfs, so
+# The pgf of a step is
 #
-# $$\mathbb E\left[s^{S_n}\right] = \varphi(s)^n = \sum_k P(S_n = k)\, s^k. \tag{2.1}$$
+# $$\varphi(s) = \mathbb E[s^{X}] = p s + q s^{-1}. \tag{2.1}$$
+#
+# Independent steps multiply pgfs, so
+#
+# $$\mathbb E\left[s^{S_n}\right] = \varphi(s)^n = \sum_k P(S_n = k)\, s^k. \tag{2.2}$$
 #
 # Expanding $(ps + q/s)^n$ by the binomial theorem gives back (1.1); sympy does the expansion
 # exactly, so the coefficients are exact rationals.
@@ -168,7 +171,7 @@ coeffs = endpoint_pgf_coefficients(6, p_exact)
 coeffs
 
 # %% [markdown]
-# **Check (2.1).** The coefficient of $s^k$ equals $P(S_n = k)$ from (1.1), for every $k$,
+# **Check (2.2).** The coefficient of $s^k$ equals $P(S_n = k)$ from (1.1), for every $k$,
 # and $\varphi'(1)\cdot n$ (the derivative of $\varphi^n$ at 1) equals the mean.
 
 # %%
@@ -190,7 +193,9 @@ print("coefficients of phi(s)^6 are the exact law of S_6")
 # a return at $2n$ by the time $2k$ of the first return gives the renewal equation
 # $u_{2n} = \sum_{k=1}^{n} f_{2k} u_{2n-2k}$ for $n \ge 1$, that is $U = 1 + F U$, so
 #
-# $$F(s) = 1 - \frac{1}{U(s)} = 1 - \sqrt{1 - 4pq s^2}, \qquad f_{2n} = \frac{u_{2n}}{2n-1}. \tag{3.2}$$
+# $$F(s) = 1 - \frac{1}{U(s)} = 1 - \sqrt{1 - 4pq s^2}. \tag{3.2}$$
+#
+# Expanding the square root, $f_{2n} = \frac{u_{2n}}{2n-1}$, and $P(\text{ever return}) = F(1)$. (3.3)
 
 # %% [markdown]
 # **Check (3.1)–(3.2).** Series coefficients of the closed forms against the closed-form
@@ -209,7 +214,7 @@ assert sp.simplify(gap.removeO()) == 0
 print("F = 1 - 1/U holds to order", order)
 
 # %% [markdown]
-# **Check (3.2) by simulation.** The first-return times of simulated symmetric walks follow
+# **Check (3.3) by simulation.** The first-return times of simulated symmetric walks follow
 # $f_{2n} = u_{2n}/(2n-1)$.
 
 # %%
@@ -274,12 +279,15 @@ for p_b in (0.6, 0.75):
 # $T_1$. So $\Phi(s) = \mathbb E[s^{T_1}]$ solves $\Phi = ps + qs\Phi^2$, whose root with
 # $\Phi(0) = 0$ is
 #
-# $$\Phi(s) = \frac{1 - \sqrt{1 - 4pqs^2}}{2qs}, \qquad
-#   P(T_1 = 2m - 1) = C_{m-1}\, p^m q^{m-1},\quad C_m = \frac{1}{m+1}\binom{2m}{m}. \tag{4.1}$$
+# $$\Phi(s) = \frac{1 - \sqrt{1 - 4pqs^2}}{2qs}, \tag{4.1}$$
 #
-# The Catalan number $C_{m-1}$ counts the paths that stay at or below 0 for $2m-2$ steps and
-# then step up twice (the first step down and the final climb). More generally, the
-# *hitting time theorem* gives $P(T_r = n) = \frac{r}{n} P(S_n = r)$. (4.2)
+# $$P(T_1 = 2m - 1) = C_{m-1}\, p^m q^{m-1},\qquad C_m = \frac{1}{m+1}\binom{2m}{m}. \tag{4.2}$$
+#
+# The Catalan number $C_{m-1}$ counts the paths of length $2m-2$ from 0 back to 0 that never
+# rise above 0; the walk follows one of them ($m-1$ ups, $m-1$ downs) and then steps up.
+# More generally, the *hitting time theorem* gives
+#
+# $$P(T_r = n) = \frac{r}{n} P(S_n = r), \qquad r \ge 1. \tag{4.3}$$
 
 # %%
 phi = first_passage_pgf(p_exact)
@@ -294,7 +302,7 @@ assert_close(
 )
 
 # %% [markdown]
-# **Check (4.2) by simulation.** First passage times to level $r = 3$ of simulated walks.
+# **Check (4.3) by simulation.** First passage times to level $r = 3$ of simulated walks.
 
 # %%
 r = 3
@@ -318,15 +326,16 @@ viz.path_explorer_widget(n_steps=200, n_paths=8, level=5)
 # %% [markdown]
 # ## 5 · The reflection principle and the ballot theorem
 #
-# There are $N_n(a, b) = \binom{n}{(n + b - a)/2}$ paths from $a$ to $b$ in $n$ steps.
+# There are $N_n(a, b) = \binom{n}{(n + b - a)/2}$ paths from $a$ to $b$ in $n$ steps. (5.1)
+#
 # **Reflection principle:** for $a, b > 0$, the paths from $a$ to $b$ that touch 0 are in
 # bijection with *all* paths from $-a$ to $b$ (reflect the part before the first visit to
-# 0), so there are $N_n(-a, b)$ of them. (5.1)
+# 0), so there are $N_n(-a, b)$ of them. (5.2)
 #
 # **Ballot theorem:** the paths from 0 to $k > 0$ that stay strictly positive after time 0
 # must start with an up-step; subtracting the paths from 1 to $k$ that touch 0 leaves
 #
-# $$N_{n-1}(1, k) - N_{n-1}(-1, k) = \frac{k}{n} N_n(0, k). \tag{5.2}$$
+# $$N_{n-1}(1, k) - N_{n-1}(-1, k) = \frac{k}{n} N_n(0, k). \tag{5.3}$$
 #
 # Check both by brute force: enumerate all $2^n$ paths.
 
@@ -519,7 +528,7 @@ check("01.3", answer)
 
 # %% [markdown]
 # **01.4** How many paths of 12 steps from 0 end at 4 and stay strictly positive after step 0?
-# You may count by brute force with `enumerate_paths` or use (5.2).
+# You may count by brute force with `enumerate_paths` or use (5.3).
 
 # %%
 answer = None

@@ -54,7 +54,7 @@ answer = 1 - math.sqrt(1 - 4 * p * (1 - p))
 assert check("01.3", answer)
 
 # %% [markdown]
-# **01.4** Brute force over all $2^{12}$ paths, and the ballot theorem (5.2) as a cross-check:
+# **01.4** Brute force over all $2^{12}$ paths, and the ballot theorem (5.3) as a cross-check:
 # $\frac{4}{12}\binom{12}{8} = 165$.
 
 # %%
