@@ -29,8 +29,9 @@
 # **Prerequisites.** Binomial coefficients, power series, basic probability (expectation,
 # variance, independence), a little PyTorch.
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 15 s on a 2-core CPU.
-# Full mode: about 1 minute on a 2-core CPU, a few seconds on a GPU.
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 7 s on a 2-core CPU. Full mode
+# (50x more walks, so every check is 7x tighter): about 10 s on a 2-core CPU. Simulations run
+# on the GPU when one is present.
 
 # %%
 # %matplotlib inline
