@@ -182,6 +182,11 @@ assert sp.diff(step_pgf(p_exact) ** 6, S).subs(S, 1) == 6 * (2 * p_exact - 1)
 assert sum(coeffs.values()) == 1  # phi(1)^n = 1
 print("coefficients of phi(s)^6 are the exact law of S_6")
 
+# and simulated walks agree with the coefficients
+s_6 = sample_endpoints(N_WALKS, 6, 0.6, generator=gen, device=DEVICE).cpu()
+pgf_law = [float(coeffs[kk]) for kk in k6.tolist()]
+assert_pmf_matches(torch.bincount(s_6 + 6, minlength=13)[k6 + 6], pgf_law, label="S_6 vs pgf")
+
 # %% [markdown]
 # ## 3 · Returns to the origin: $U(s)$ and $F(s)$
 #
