@@ -31,9 +31,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --user --name $(KERNEL_NAME) --display-name "Python (course)" >/dev/null
 	@touch $(STAMP)
 
+# --allow-root only when run as root (containers, Binder-like boxes).
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup
 	$(BIN)/jupyter lab --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) --notebook-dir=. \
-	  --LabApp.default_url=/lab/tree/notebooks
+	  --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 # The README's test command. pytest's exit code 5 (nothing collected) is a setup failure.
 test: setup lint
