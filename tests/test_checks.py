@@ -88,3 +88,24 @@ def test_check_discovers_chapter_exercises():
         ).EXERCISES.exercises
     }
     assert not checks.check("01.1", None)
+
+
+def test_figure_widget_redraws_and_rejects_empty_controls():
+    import ipywidgets as widgets
+
+    from course_lib.plotting import figure_widget, label_axes, new_figure
+
+    def draw(a: int):
+        fig, ax = new_figure()
+        ax.plot([0, 1], [0, a])
+        label_axes(ax, "x", "y")
+        return fig
+
+    slider = widgets.IntSlider(value=1, min=1, max=5)
+    box = figure_widget(draw, {"a": slider})
+    image = box.children[1]
+    before = image.value
+    slider.value = 3
+    assert image.value != before and image.value.startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="at least one control"):
+        figure_widget(draw, {})

@@ -7,17 +7,14 @@ redraw the same figure into an ``ipywidgets.Image``.
 
 from __future__ import annotations
 
-import io
 import math
-from collections.abc import Callable
-from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from ..plotting import COLORS, course_style, label_axes, new_figure
+from ..plotting import COLORS, course_style, figure_widget, label_axes, new_figure
 from ..runtime import make_generator
 from ._validate import check_count, check_probability
 from .diffusion import heat_kernel, lattice_density
@@ -30,18 +27,10 @@ __all__ = [
     "diffusion_limit_figure",
     "endpoint_histogram_figure",
     "endpoint_histogram_widget",
-    "figure_png",
     "path_explorer_figure",
     "path_explorer_widget",
     "ruin_figure",
 ]
-
-
-def figure_png(fig: Figure) -> bytes:
-    """PNG bytes of a figure (what the widgets display)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 def endpoint_histogram_figure(
@@ -166,19 +155,6 @@ def diffusion_limit_figure(
     return fig
 
 
-def _figure_widget(draw: Callable[..., Figure], controls: dict[str, widgets.Widget]) -> widgets.Box:
-    """A box of ``controls`` above an image that ``draw(**values)`` refreshes on every change."""
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="960px"))
-
-    def refresh(_: Any = None) -> None:
-        image.value = figure_png(draw(**{name: c.value for name, c in controls.items()}))
-
-    for control in controls.values():
-        control.observe(refresh, names="value")
-    refresh()
-    return widgets.VBox([widgets.HBox(list(controls.values())), image])
-
-
 def endpoint_histogram_widget(
     n: int = 50, p: float = 0.5, n_walks: int = 10_000, seed: int = 0
 ) -> widgets.Box:
@@ -196,7 +172,7 @@ def endpoint_histogram_widget(
             style=style,
         ),
     }
-    return _figure_widget(lambda **v: endpoint_histogram_figure(seed=seed, **v), controls)
+    return figure_widget(lambda **v: endpoint_histogram_figure(seed=seed, **v), controls)
 
 
 def path_explorer_widget(
@@ -216,4 +192,4 @@ def path_explorer_widget(
             value=seed, description="seed", layout=widgets.Layout(width="140px")
         ),
     }
-    return _figure_widget(lambda **v: path_explorer_figure(n_steps=n_steps, **v), controls)
+    return figure_widget(lambda **v: path_explorer_figure(n_steps=n_steps, **v), controls)
