@@ -24,16 +24,19 @@ $(STAMP): pyproject.toml constraints.txt
 	  $(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"; \
 	else \
 	  echo "No CUDA driver: installing the CPU build of torch $(TORCH_VERSION)"; \
-	  $(BIN)/pip install --quiet --timeout 20 --retries 1 "torch==$(TORCH_VERSION)" --index-url $(TORCH_CPU_INDEX) \
-	  || $(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"; \
+	  $(BIN)/pip install --quiet --timeout 20 --retries 0 -c constraints.txt "torch==$(TORCH_VERSION)" --index-url $(TORCH_CPU_INDEX) \
+	  || $(BIN)/pip install --quiet -c constraints.txt "torch==$(TORCH_VERSION)"; \
 	fi
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	$(BIN)/python -m ipykernel install --user --name $(KERNEL_NAME) --display-name "Python (course)" >/dev/null
 	@touch $(STAMP)
 
+# --allow-root only when run as root (containers, Binder-like boxes).
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup
 	$(BIN)/jupyter lab --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) --notebook-dir=. \
-	  --LabApp.default_url=/lab/tree/notebooks
+	  --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 # The README's test command. pytest's exit code 5 (nothing collected) is a setup failure.
 test: setup lint
@@ -44,7 +47,7 @@ test: setup lint
 
 lint: setup
 	$(BIN)/ruff check course_lib tests benchmarks notebooks solutions
-	$(BIN)/ruff format --check course_lib tests benchmarks
+	$(BIN)/ruff format --check course_lib tests benchmarks notebooks solutions
 
 unit: setup
 	COURSE_FAST=1 $(BIN)/python -m pytest tests -m "not browser" $(PYTEST_ARGS)

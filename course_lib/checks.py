@@ -58,8 +58,8 @@ def standard_error(samples: Any) -> float:
 
 def assert_within_se(
     estimate: float, exact: float, se: float, k: float = 4.0, label: str = "estimate"
-) -> float:
-    """Assert ``|estimate - exact| <= k * se`` and print both; return the z-score.
+) -> None:
+    """Assert ``|estimate - exact| <= k * se`` and print both with the z-score.
 
     ``k = 4`` makes a false alarm about a 1-in-16 000 event for a Gaussian estimate,
     while a wrong formula of any visible size still fails.
@@ -74,16 +74,12 @@ def assert_within_se(
             f"{label}: simulation {estimate:.6g} differs from exact {exact:.6g} by "
             f"{abs(z):.1f} standard errors (allowed {k})"
         )
-    return z
 
 
 def assert_close(
     actual: Any, expected: Any, *, rtol: float = 1e-9, atol: float = 1e-12, label: str = "value"
-) -> float:
-    """Assert ``|actual - expected| <= atol + rtol * |expected|`` elementwise; print the error.
-
-    Returns the largest absolute difference.
-    """
+) -> None:
+    """Assert ``|actual - expected| <= atol + rtol * |expected|`` elementwise; print the error."""
     a, e = _as_numpy(actual), _as_numpy(expected)
     if a.shape != e.shape:
         raise AssertionError(f"{label}: shape {a.shape} does not match expected {e.shape}")
@@ -97,7 +93,6 @@ def assert_close(
             f"{label}: {int(bad.sum())} of {diff.size} entries differ; worst at index {i}: "
             f"{a[i]!r} vs expected {e[i]!r}"
         )
-    return max_err
 
 
 def assert_pmf_matches(counts: Any, pmf: Any, k: float = 5.0, label: str = "histogram") -> float:
@@ -105,7 +100,7 @@ def assert_pmf_matches(counts: Any, pmf: Any, k: float = 5.0, label: str = "hist
 
     For ``M`` draws the count in a bin with probability ``p`` has standard error
     ``sqrt(M p (1 - p))``; bins with ``M p < 5`` are pooled into one tail bin so the
-    normal approximation holds. Returns the largest |z| over bins.
+    normal approximation holds. Prints the largest |z| over bins and the TV distance.
     """
     c, p = _as_numpy(counts).ravel(), _as_numpy(pmf).ravel()
     if c.shape != p.shape:
@@ -124,7 +119,6 @@ def assert_pmf_matches(counts: Any, pmf: Any, k: float = 5.0, label: str = "hist
     print(f"{label}: {int(m)} draws, {obs.size} bins, max |z| = {worst:.2f}, TV distance {tv:.4f}")
     if worst > k:
         raise AssertionError(f"{label}: a bin is {worst:.1f} standard errors off (allowed {k})")
-    return worst
 
 
 # ----------------------------------------------------------------------------------
@@ -141,7 +135,10 @@ class CheckResult:
         return self.correct
 
     def __repr__(self) -> str:
-        return self.message
+        return f"CheckResult(correct={self.correct})"
+
+    def _ipython_display_(self) -> None:
+        """Show nothing more in a notebook: :func:`check` has already printed the message."""
 
 
 Comparator = Callable[[Any], tuple[bool, str]]

@@ -22,7 +22,8 @@ def render_ipynb(py_path: Path) -> str:
     import jupytext
 
     nb = jupytext.read(py_path)
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:03d}"  # deterministic ids, so regenerating gives identical files
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

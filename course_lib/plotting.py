@@ -7,7 +7,8 @@ notebook; notebooks display the returned object. Every axis gets a label with un
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,7 +16,15 @@ import matplotlib as mpl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["COLORS", "STYLE", "course_style", "label_axes", "new_figure"]
+__all__ = [
+    "COLORS",
+    "STYLE",
+    "course_style",
+    "figure_png",
+    "figure_widget",
+    "label_axes",
+    "new_figure",
+]
 
 #: Colour-blind-safe palette (Okabe–Ito), in the order plots use it.
 COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -62,3 +71,32 @@ def label_axes(ax: Axes, xlabel: str, ylabel: str, title: str | None = None) -> 
     if title:
         ax.set_title(title)
     return ax
+
+
+def figure_png(fig: Figure) -> bytes:
+    """PNG bytes of a figure (what widgets display in their ``ipywidgets.Image``)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def figure_widget(draw: Callable[..., Figure], controls: dict[str, Any]) -> Any:
+    """An ipywidgets box: ``controls`` above an image that ``draw(**values)`` refreshes.
+
+    ``controls`` maps each keyword of ``draw`` to an ipywidgets control; every change of a
+    control's value redraws the figure. The same ``draw`` function gives the static
+    figure, so a widget and its slide/CI version never diverge.
+    """
+    import ipywidgets as widgets
+
+    if not controls:
+        raise ValueError("figure_widget needs at least one control")
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="960px"))
+
+    def refresh(_: Any = None) -> None:
+        image.value = figure_png(draw(**{name: c.value for name, c in controls.items()}))
+
+    for control in controls.values():
+        control.observe(refresh, names="value")
+    refresh()
+    return widgets.VBox([widgets.HBox(list(controls.values())), image])

@@ -27,7 +27,7 @@ import sympy as sp
 import torch
 
 from ._validate import check_count, check_probability
-from .walks import endpoint_pmf
+from .walks import log_binomial_pmf
 
 __all__ = [
     "HALF",
@@ -108,22 +108,12 @@ def series_coefficients(expr: sp.Expr, order: int) -> list[sp.Expr]:
     return [sp.simplify(poly.coeff(S, m)) for m in range(order + 1)]
 
 
-def _log_central_binomial(n: torch.Tensor) -> torch.Tensor:
-    # log C(2n, n) = lgamma(2n + 1) - 2 lgamma(n + 1)
-    return torch.lgamma(2 * n + 1) - 2 * torch.lgamma(n + 1)
-
-
-def _log_pq_power(n: torch.Tensor, p: float) -> torch.Tensor:
-    # log (pq)^n, with 0 * log 0 = 0 so that u_0 = 1 even when pq = 0
-    pq = p * (1 - p)
-    return n * math.log(pq) if pq > 0 else torch.where(n == 0, 0.0, -math.inf)
-
-
 def return_probabilities(n_max: int, p: float = 0.5, *, device=None) -> torch.Tensor:
     """u_0, u_2, ..., u_(2 n_max): u_2n = C(2n, n) (pq)^n, eq. (3.1); float64, length n_max+1."""
     n_max, p = check_count(n_max, "n_max"), check_probability(p)
     n = torch.arange(n_max + 1, dtype=torch.float64, device=device)
-    return torch.exp(_log_central_binomial(n) + _log_pq_power(n, p))
+    # u_2n = P(S_2n = 0): n up-steps out of 2n
+    return torch.exp(log_binomial_pmf(2 * n, n, p))
 
 
 def first_return_probabilities(n_max: int, p: float = 0.5, *, device=None) -> torch.Tensor:
@@ -155,24 +145,21 @@ def catalan(m: int) -> int:
 
 
 def first_passage_pmf(m_max: int, p: float = 0.5) -> torch.Tensor:
-    """P(T_1 = 2m - 1) = C_(m-1) p^m q^(m-1) for m = 1..m_max, eq. (4.2); float64."""
+    """P(T_1 = 2m - 1) = C_(m-1) p^m q^(m-1) for m = 1..m_max, eq. (4.2); float64.
+
+    Since C_(m-1) = C(2m-2, m-1) / m, this is p u_(2m-2) / m.
+    """
     m_max, p = check_count(m_max, "m_max", minimum=1), check_probability(p)
     m = torch.arange(1, m_max + 1, dtype=torch.float64)
-    # log C_(m-1) = log C(2m-2, m-1) - log m
-    log_cat = _log_central_binomial(m - 1) - torch.log(m)
-    log_pow = m * math.log(p) + (m - 1) * math.log1p(-p) if 0 < p < 1 else None
-    if log_pow is None:  # p = 0: never; p = 1: T_1 = 1 surely
-        return (m == 1).to(torch.float64) * (1.0 if p == 1 else 0.0)
-    return torch.exp(log_cat + log_pow)
+    return p * return_probabilities(m_max - 1, p) / m
 
 
 def hitting_time_pmf(r: int, n_max: int, p: float = 0.5) -> torch.Tensor:
     """P(T_r = n) = (r/n) P(S_n = r) for n = 0..n_max, eq. (4.3) (zero for n < r)."""
     r = check_count(r, "r", minimum=1)
     n_max, p = check_count(n_max, "n_max"), check_probability(p)
-    out = torch.zeros(n_max + 1, dtype=torch.float64)
-    for n in range(r, n_max + 1):
-        if (n - r) % 2 == 0:
-            k, probs = endpoint_pmf(n, p)
-            out[n] = r / n * probs[(r + n) // 2]
-    return out
+    n = torch.arange(n_max + 1, dtype=torch.float64)
+    reachable = (n >= r) & ((n - r) % 2 == 0)
+    j = ((n + r) / 2).where(reachable, torch.zeros_like(n))  # up-steps when S_n = r
+    p_s_n = torch.exp(log_binomial_pmf(n, j, p))  # P(S_n = r), eq. (1.1)
+    return torch.where(reachable, r / n.clamp(min=1) * p_s_n, 0.0)

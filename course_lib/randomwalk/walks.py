@@ -23,6 +23,7 @@ from ._validate import check_count, check_probability, resolve_device
 __all__ = [
     "endpoint_mean_var",
     "endpoint_pmf",
+    "log_binomial_pmf",
     "sample_endpoints",
     "sample_paths",
     "sample_steps",
@@ -37,9 +38,11 @@ def _check_dtype(dtype: torch.dtype) -> torch.dtype:
     return dtype
 
 
-def _uniform_int31(shape: tuple[int, ...], generator, device) -> torch.Tensor:
-    """Uniform integers on [0, 2^31) as int32 (the two halves of random 64-bit words)."""
-    return torch.randint(0, 2**31, shape, generator=generator, device=device, dtype=torch.int32)
+def _up_mask(shape: tuple[int, ...], p: float, generator, device) -> torch.Tensor:
+    """Boolean mask of up-steps: r < round(p 2^31) for uniform 31-bit integers r."""
+    r = torch.empty(shape, dtype=torch.int32, device=device).random_(0, 2**31, generator=generator)
+    # r < t  <=>  r <= t - 1, and t - 1 in [-1, 2^31 - 1] fits in int32 (t = 2^31 does not)
+    return r <= round(p * 2**31) - 1
 
 
 def sample_steps(
@@ -55,8 +58,7 @@ def sample_steps(
     n_walks, n_steps = check_count(n_walks, "n_walks"), check_count(n_steps, "n_steps")
     p, dtype = check_probability(p), _check_dtype(dtype)
     dev = resolve_device(device, generator)
-    threshold = round(p * 2**31)
-    up = _uniform_int31((n_walks, n_steps), generator, dev) < threshold  # X_i = +1
+    up = _up_mask((n_walks, n_steps), p, generator, dev)  # X_i = +1
     # X_i = 2 * 1{up} - 1
     return (2 * up.to(dtype) - 1).to(dtype)
 
@@ -110,8 +112,12 @@ def _up_steps_symmetric(n_walks: int, n_steps: int, generator, device) -> torch.
 
 def _up_steps_general(n_walks: int, n_steps: int, p: float, generator, device) -> torch.Tensor:
     """K = number of up-steps: count of 31-bit uniforms below round(p 2^31)."""
-    up = _uniform_int31((n_walks, n_steps), generator, device) < round(p * 2**31)
+    up = _up_mask((n_walks, n_steps), p, generator, device)
     return up.view(torch.uint8).sum(dim=1, dtype=torch.int64)
+
+
+#: Steps simulated per chunk: small enough to stay in the CPU cache, large on a GPU.
+DEFAULT_CHUNK_STEPS = {"cpu": 2**18, "cuda": 2**26}
 
 
 def sample_endpoints(
@@ -121,19 +127,25 @@ def sample_endpoints(
     *,
     generator: torch.Generator | None = None,
     device: str | torch.device | None = None,
-    chunk_steps: int = 2**24,
+    chunk_steps: int | None = None,
 ) -> torch.Tensor:
     """Simulate ``n_walks`` walks of ``n_steps`` steps and return S_n (int64, shape (n_walks,)).
 
     Every step is simulated (this is not a draw from the binomial law (1.1)); walks are
-    processed in chunks of about ``chunk_steps`` steps so memory stays bounded.
+    processed in chunks of about ``chunk_steps`` random numbers (default:
+    :data:`DEFAULT_CHUNK_STEPS` for the device) so memory stays bounded and, on a CPU,
+    cache-resident.
     """
     n_walks, n_steps = check_count(n_walks, "n_walks"), check_count(n_steps, "n_steps")
     p = check_probability(p)
-    chunk_steps = check_count(chunk_steps, "chunk_steps", minimum=1)
     dev = resolve_device(device, generator)
+    if chunk_steps is None:
+        chunk_steps = DEFAULT_CHUNK_STEPS.get(dev.type, 2**22)
+    chunk_steps = check_count(chunk_steps, "chunk_steps", minimum=1)
     out = torch.empty(n_walks, dtype=torch.int64, device=dev)
-    rows = max(1, chunk_steps // max(n_steps, 1))
+    # the bit path stores 64 steps per word, so the same memory holds 64x more steps
+    steps_per_chunk = 64 * chunk_steps if p == 0.5 else chunk_steps
+    rows = max(1, steps_per_chunk // max(n_steps, 1))
     for start in range(0, n_walks, rows):
         m = min(rows, n_walks - start)
         if p == 0.5:
@@ -153,23 +165,34 @@ def endpoint_pmf(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Support k = -n, -n+2, ..., n and probabilities P(S_n = k) of eq. (1.1).
 
-    Computed in log space with log-gamma so n = 10^4 and beyond neither overflows nor
-    underflows needlessly; p in {0, 1} gives the point mass at -n or n.
+    Computed in log space (:func:`log_binomial_pmf`) so n = 10^4 and beyond neither
+    overflows nor underflows needlessly; p in {0, 1} gives the point mass at -n or n.
     """
     n, p = check_count(n, "n"), check_probability(p)
     if dtype not in (torch.float32, torch.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
     j = torch.arange(n + 1, device=device, dtype=torch.float64)  # j = (n + k)/2 up-steps
     k = (2 * j - n).to(torch.int64)
-    if p in (0.0, 1.0):
-        probs = (j == (n if p == 1.0 else 0)).to(torch.float64)
-        return k, probs.to(dtype)
-    # log C(n, j) = lgamma(n+1) - lgamma(j+1) - lgamma(n-j+1)
-    log_binom = torch.lgamma(torch.tensor(n + 1.0, device=device, dtype=torch.float64))
-    log_binom = log_binom - torch.lgamma(j + 1) - torch.lgamma(n - j + 1)
-    # log P = log C(n, j) + j log p + (n - j) log q
-    log_p = log_binom + j * math.log(p) + (n - j) * math.log1p(-p)
-    return k, torch.exp(log_p).to(dtype)
+    return k, torch.exp(log_binomial_pmf(torch.full_like(j, n), j, p)).to(dtype)
+
+
+def log_binomial_pmf(n: torch.Tensor, j: torch.Tensor, p: float) -> torch.Tensor:
+    """log [C(n, j) p^j q^(n-j)] elementwise (float64), with 0 log 0 = 0 at p in {0, 1}.
+
+    Log-gamma keeps n = 10^4 and beyond free of overflow: this is log P(S_n = 2j - n), (1.1).
+    """
+    # log C(n, j) = lgamma(n + 1) - lgamma(j + 1) - lgamma(n - j + 1)
+    log_binom = torch.lgamma(n + 1) - torch.lgamma(j + 1) - torch.lgamma(n - j + 1)
+    # + j log p + (n - j) log q, where a zero power contributes 0 even if p or q is 0
+    up = torch.where(j > 0, j * math.log(p), 0.0) if p > 0 else torch.where(j > 0, -math.inf, 0.0)
+    q = 1.0 - p
+    down = n - j
+    down = (
+        torch.where(down > 0, down * math.log(q), 0.0)
+        if q > 0
+        else torch.where(down > 0, -math.inf, 0.0)
+    )
+    return log_binom + up + down
 
 
 def endpoint_mean_var(n: int, p: float = 0.5) -> tuple[float, float]:

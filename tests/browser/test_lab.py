@@ -1,0 +1,186 @@
+"""Real-browser test: JupyterLab in headless Chromium runs Chapter 01 and redraws a widget.
+
+Serves JupyterLab on 127.0.0.1 with a random token, opens the notebook through Playwright
+driving Debian's Chromium (never a downloaded browser), runs all cells, waits until every
+code cell has an execution count, moves the first slider of widget (a) and asserts the
+plotted image changed. Skipped when Chromium is missing, unless COURSE_REQUIRE_BROWSER=1
+(set by CI), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = "notebooks/01_random_walks.ipynb"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+pytestmark = pytest.mark.browser
+
+
+def _chromium() -> str:
+    for path in (os.environ.get("COURSE_CHROMIUM"), *CHROMIUM_CANDIDATES):
+        if path and Path(path).exists():
+            return path
+    found = shutil.which("chromium")
+    if found:
+        return found
+    message = "Chromium not found (apt-get install chromium)"
+    if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 with windowing off (so every cell is in the DOM)."""
+    port, token = _free_port(), secrets.token_hex(16)
+    settings = tmp_path_factory.mktemp("lab-settings")
+    tracker = settings / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    # never autosave: the run must not write outputs into the repository's notebook
+    docmanager = settings / "@jupyterlab" / "docmanager-extension"
+    docmanager.mkdir(parents=True)
+    (docmanager / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
+    runtime_dir = tmp_path_factory.mktemp("jupyter-runtime")
+    env = os.environ | {"COURSE_FAST": "1", "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
+    cmd = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
+        f"--LabApp.user_settings_dir={settings}", "--ServerApp.disable_check_xsrf=False",
+        "--LabApp.news_url=", "--LabServerApp.extra_labextensions_path=[]",
+        "--ServerApp.open_browser=False", "--allow-root",
+    ]  # fmt: skip
+    log = (tmp_path_factory.mktemp("lab-log") / "lab.log").open("w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"JupyterLab did not start; see {log.name}") from None
+                time.sleep(0.5)
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_chapter01_runs_in_lab_and_slider_redraws(lab_server, tmp_path):
+    chromium = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, token = lab_server
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+            _wait_for_idle_kernel(base, token, timeout_s=120)
+            _run_all_cells(page)
+            _wait_for_all_cells(page, timeout_s=240)
+            errors = page.locator(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+            )
+            tracebacks = page.locator(
+                ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+            )
+            assert tracebacks.count() == 0, tracebacks.first.inner_text()
+            del errors
+            image = page.locator(".jp-OutputArea-output .widget-image").first
+            image.wait_for(timeout=60_000)
+            before = image.get_attribute("src")
+            handle = page.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").first
+            handle.focus()
+            for _ in range(5):
+                page.keyboard.press("ArrowRight")
+            page.wait_for_function(
+                "([sel, old]) => { const i = document.querySelector(sel);"
+                " return i && i.getAttribute('src') !== old; }",
+                arg=[".jp-OutputArea-output .widget-image", before],
+                timeout=60_000,
+            )
+            after = image.get_attribute("src")
+            assert after and after != before
+        finally:
+            shot = os.environ.get("COURSE_BROWSER_SCREENSHOT", str(tmp_path / "lab.png"))
+            page.screenshot(path=shot, full_page=False)
+            browser.close()
+
+
+def _wait_for_idle_kernel(base: str, token: str, timeout_s: float) -> None:
+    """Poll the server's REST API until the notebook's kernel exists and is idle."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5) as r:
+            sessions = json.load(r)
+        if any(s.get("kernel", {}).get("execution_state") == "idle" for s in sessions):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no idle kernel within {timeout_s} s: {sessions}")
+
+
+def _run_all_cells(page, attempts: int = 3) -> None:
+    """Run > Run All Cells, retried until some cell starts (the menu can lag a cold start)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(attempts):
+        page.click(".jp-Notebook .jp-Cell >> nth=0")  # focus the notebook panel
+        page.click("li.lm-MenuBar-item:has-text('Run')")
+        page.click("li.lm-Menu-item:has-text('Run All Cells')")
+        try:
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]"
+                ".some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))",
+                timeout=30_000,
+            )
+            return
+        except PlaywrightTimeout:  # the click came too early: try the menu again
+            page.keyboard.press("Escape")
+    raise AssertionError("Run All Cells did not start any cell")
+
+
+def _wait_for_all_cells(page, timeout_s: float) -> None:
+    """Wait until every code cell shows an execution count like [12] (not [ ] or [*])."""
+    deadline = time.monotonic() + timeout_s
+    prompts: list[str] = []
+    while time.monotonic() < deadline:
+        prompts = page.eval_on_selector_all(
+            ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt", "els => els.map(e => e.textContent)"
+        )
+        if prompts and all(p.strip()[1:-2].strip().isdigit() for p in prompts):
+            print(f"all {len(prompts)} code cells finished: {prompts[0]} .. {prompts[-1]}")
+            return
+        time.sleep(1)
+    raise AssertionError(f"cells did not all finish within {timeout_s} s: {prompts}")
