@@ -19,11 +19,9 @@
 # a small trained network then shows the learned case.
 #
 # **Learning goals.** After this notebook you can
-# 1. write the forward chain, its β schedules (linear, cosine) and the one-shot marginal $q(x_t\mid
-# x_0)$;
+# 1. write the forward chain, its β schedules (linear, cosine) and the one-shot marginal $q(x_t\mid x_0)$;
 # 2. derive the posterior $q(x_{t-1}\mid x_t, x_0)$ and check it against Bayes' rule;
-# 3. write the ELBO as a sum of Gaussian KL terms and see the ε-prediction loss as a reweighted
-# ELBO;
+# 3. write the ELBO as a sum of Gaussian KL terms and see the ε-prediction loss as a reweighted ELBO;
 # 4. train a small denoiser and sample from it with ancestral (DDPM) sampling;
 # 5. derive DDIM's non-Markovian family, its η parameter, step skipping and deterministic inversion;
 # 6. measure sample quality (MMD, sliced Wasserstein) against the data-vs-data floor.
@@ -33,8 +31,7 @@
 #
 # **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 1 minute on a 2-core CPU, training
 # included (the trained model is cached in `.course_cache/`, so 05b and re-runs load it).
-# Full mode: about 4 minutes on a 2-core CPU (longer training, the 8×8 digits), under a minute on a
-# GPU.
+# Full mode: about 4 minutes on a 2-core CPU (longer training, the 8×8 digits), under a minute on a GPU.
 
 # %%
 # %matplotlib inline
@@ -87,11 +84,9 @@ TRAIN_STEPS = runtime.pick(fast=3_000, full=12_000)
 # \qquad t = 1, \dots, T. \tag{1.1}$$
 #
 # The factor $\sqrt{1-\beta_t}$ keeps the variance of unit-variance data at 1. Write
-# $\alpha_t = 1 - \beta_t$ and $\bar\alpha_t = \prod_{s \le t} \alpha_s$ (with $\bar\alpha_0 = 1$)
-# (1.2).
+# $\alpha_t = 1 - \beta_t$ and $\bar\alpha_t = \prod_{s \le t} \alpha_s$ (with $\bar\alpha_0 = 1$) (1.2).
 # Two standard schedules: **linear**, $\beta_t$ from $10^{-4}$ to $0.02$ over $T = 1000$ (1.4), and
-# **cosine**, $\bar\alpha_t = f(t)/f(0)$ with $f(t) = \cos^2\!\big(\tfrac{t/T +
-# s}{1+s}\tfrac{\pi}{2}\big)$,
+# **cosine**, $\bar\alpha_t = f(t)/f(0)$ with $f(t) = \cos^2\!\big(\tfrac{t/T + s}{1+s}\tfrac{\pi}{2}\big)$,
 # $s = 0.008$ (1.5), which destroys information more evenly.
 
 # %%
@@ -124,10 +119,8 @@ assert float(schedule.alpha_bars[-1]) < 1e-4  # x_T carries almost no signal
 # %% [markdown]
 # ## 2 · The one-shot marginal $q(x_t \mid x_0)$
 #
-# Unrolling (1.1), $x_t = \sqrt{\alpha_t}x_{t-1} + \sqrt{\beta_t}\varepsilon_t$ is a linear
-# combination
-# of $x_0$ and independent Gaussians: the mean coefficients multiply to $\sqrt{\bar\alpha_t}$ and
-# the
+# Unrolling (1.1), $x_t = \sqrt{\alpha_t}x_{t-1} + \sqrt{\beta_t}\varepsilon_t$ is a linear combination
+# of $x_0$ and independent Gaussians: the mean coefficients multiply to $\sqrt{\bar\alpha_t}$ and the
 # variances add, $\alpha_t(1-\bar\alpha_{t-1}) + \beta_t = 1 - \bar\alpha_t$. Hence
 #
 # $$q(x_t\mid x_0) = \mathcal N\!\left(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t)I\right),\qquad
@@ -139,8 +132,7 @@ assert float(schedule.alpha_bars[-1]) < 1e-4  # x_T carries almost no signal
 # ```
 
 # %% [markdown]
-# **Check (1.3).** Run the chain (1.1) step by step from a fixed $x_0$ and compare the sample mean
-# and
+# **Check (1.3).** Run the chain (1.1) step by step from a fixed $x_0$ and compare the sample mean and
 # variance of $x_t$ with $\sqrt{\bar\alpha_t}x_0$ and $1-\bar\alpha_t$ (within 4 standard errors);
 # the one-shot draw must agree too.
 
@@ -160,8 +152,7 @@ for name, x in (("iterated chain", chain), ("one shot", shot)):
 # ### Widget (a): forward diffusion
 # Our data: a 2-D mixture of five anisotropic Gaussians with unequal weights. Move $t$: the cloud
 # $x_t$ (left) and its exact density $q(x_t) = \sum_k w_k\,\mathcal N(\sqrt{\bar\alpha_t}\mu_k,\,
-# \bar\alpha_t\Sigma_k + (1-\bar\alpha_t)I)$ (right, eq. 6.1) melt into $\mathcal N(0, I)$. Compare
-# the
+# \bar\alpha_t\Sigma_k + (1-\bar\alpha_t)I)$ (right, eq. 6.1) melt into $\mathcal N(0, I)$. Compare the
 # linear and cosine schedules at the same $t$.
 
 # %%
@@ -176,8 +167,7 @@ display(viz.forward_diffusion_figure(t=300))
 # ## 3 · The posterior $q(x_{t-1} \mid x_t, x_0)$
 #
 # By Bayes' rule and the Markov property,
-# $q(x_{t-1}\mid x_t, x_0) \propto q(x_t \mid x_{t-1})\,q(x_{t-1}\mid x_0)$, a product of two
-# Gaussians
+# $q(x_{t-1}\mid x_t, x_0) \propto q(x_t \mid x_{t-1})\,q(x_{t-1}\mid x_0)$, a product of two Gaussians
 # in $x_{t-1}$. Collecting the quadratic and linear terms in $x_{t-1}$ (precision
 # $\alpha_t/\beta_t + 1/(1-\bar\alpha_{t-1})$) gives
 #
@@ -215,8 +205,7 @@ for t_post in (2, 50, 700):
 # trained on the negative evidence lower bound $-\log p_\theta(x_0) \le L$ with
 #
 # $$L = \underbrace{\mathrm{KL}(q(x_T\mid x_0)\,\|\,\mathcal N(0,I))}_{L_T}
-# + \sum_{t=2}^{T}\underbrace{\mathrm{KL}(q(x_{t-1}\mid x_t,x_0)\,\|\,p_\theta(x_{t-1}\mid
-# x_t))}_{L_{t-1}}
+# + \sum_{t=2}^{T}\underbrace{\mathrm{KL}(q(x_{t-1}\mid x_t,x_0)\,\|\,p_\theta(x_{t-1}\mid x_t))}_{L_{t-1}}
 # \underbrace{- \log p_\theta(x_0\mid x_1)}_{L_0}. \tag{2.1}$$
 #
 # Every term is a KL between Gaussians; per coordinate
@@ -247,14 +236,11 @@ assert_within_se(
 # \lambda_t = \frac{\beta_t^2}{2\sigma_t^2\,\alpha_t\,(1-\bar\alpha_t)}. \tag{2.3}$$
 #
 # Ho et al. drop $\lambda_t$ and train on
-# $L_{\text{simple}} = \mathbb E_{t,x_0,\varepsilon}\|\varepsilon -
-# \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 +
+# $L_{\text{simple}} = \mathbb E_{t,x_0,\varepsilon}\|\varepsilon - \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 +
 # \sqrt{1-\bar\alpha_t}\varepsilon, t)\|^2$ (2.4): the same terms with weight $1/\lambda_t$.
 #
-# In this course every model is a **denoiser** $D(x;\sigma) \approx \mathbb E[x_0\mid
-# x_0+\sigma\varepsilon = x]$
-# with $\sigma_t = \sqrt{(1-\bar\alpha_t)/\bar\alpha_t}$; $\hat x_0 =
-# D(x_t/\sqrt{\bar\alpha_t};\sigma_t)$
+# In this course every model is a **denoiser** $D(x;\sigma) \approx \mathbb E[x_0\mid x_0+\sigma\varepsilon = x]$
+# with $\sigma_t = \sqrt{(1-\bar\alpha_t)/\bar\alpha_t}$; $\hat x_0 = D(x_t/\sqrt{\bar\alpha_t};\sigma_t)$
 # and $\hat\varepsilon = (x_t - \sqrt{\bar\alpha_t}\hat x_0)/\sqrt{1-\bar\alpha_t}$ (3.1). For the
 # mixture the exact $D$ is known in closed form (6.4).
 #
@@ -280,8 +266,7 @@ predicted = elbo_weight(small, ts)[:, None] * terms["eps_sq"] + C[:, None]
 assert_close(terms["kl"], predicted, rtol=1e-8, atol=1e-10, label="L_{t-1} vs (2.3)")
 
 # %% [markdown]
-# **Check: the bound is a bound, and tight when the model is exact.** For data $\mathcal N(0,I)$
-# every
+# **Check: the bound is a bound, and tight when the model is exact.** For data $\mathcal N(0,I)$ every
 # marginal is $\mathcal N(0,I)$ and the true reverse step is exactly
 # $\mathcal N(\sqrt{\alpha_t}x_t, \beta_t)$, so with $\sigma_t^2 = \beta_t$ and the exact denoiser
 # $\mathbb E[L] = \mathbb E[-\log p(x_0)]$. For the mixture, $L \ge -\log p(x_0)$ (known exactly).
@@ -304,10 +289,8 @@ assert float(gap_mix.mean()) > -4 * float(gap_mix.std()) / math.sqrt(gap_mix.num
 # ## 6 · Training a small denoiser
 #
 # An MLP $F_\theta(x_t, c)$ with a sinusoidal embedding of $c = \tfrac14\log\sigma_t$ plays
-# $\varepsilon_\theta$; it is trained on $L_{\text{simple}}$ (2.4) with fresh mixture samples each
-# step.
-# `train_denoiser` shows a progress bar, can be interrupted (Ctrl-C keeps what was trained) and
-# caches
+# $\varepsilon_\theta$; it is trained on $L_{\text{simple}}$ (2.4) with fresh mixture samples each step.
+# `train_denoiser` shows a progress bar, can be interrupted (Ctrl-C keeps what was trained) and caches
 # the result on disk under a hash of the config (with a checksum; a corrupt file is retrained).
 
 # %%
@@ -316,15 +299,13 @@ trained = train_denoiser(config, device=DEVICE)
 model = trained.model
 print("loaded from cache" if trained.from_cache else f"trained {config.steps} steps")
 print(
-    f"L_simple: first 100 steps {trained.losses[:100].mean():.3f}, "
-    f"last 100 {trained.losses[-100:].mean():.3f}"
+    f"L_simple: first 100 steps {trained.losses[:100].mean():.3f}, last 100 {trained.losses[-100:].mean():.3f}"
 )
 
 # %% [markdown]
 # **Check: the network learned the exact denoiser.** Against the mixture's exact
 # $\varepsilon(x_t) = \mathbb E[\varepsilon\mid x_t]$ the network's error must be small next to the
-# error of the best input-independent guess ($\hat\varepsilon = 0$, error $\mathbb
-# E\|\varepsilon(x_t)\|^2$).
+# error of the best input-independent guess ($\hat\varepsilon = 0$, error $\mathbb E\|\varepsilon(x_t)\|^2$).
 
 # %%
 x0_eval = mix.sample(N_EVAL, generator=gen)
@@ -342,8 +323,7 @@ for t_eval in (50, 200, 500):
 # %% [markdown]
 # ## 7 · Ancestral sampling (DDPM)
 #
-# Sample $x_T \sim \mathcal N(0, I)$ and step down with the learned reverse model, i.e. the
-# posterior
+# Sample $x_T \sim \mathcal N(0, I)$ and step down with the learned reverse model, i.e. the posterior
 # (1.6)–(1.7) evaluated at the model's guess $\hat x_0$:
 # $x_{t-1} = \tilde\mu_t(x_t, \hat x_0) + \sqrt{\tilde\beta_t}\,z$ (3.2).
 #
@@ -354,10 +334,8 @@ for t_eval in (50, 200, 500):
 # ```
 #
 # **Quality metric.** For 2-D samples we use the MMD with a sum of Gaussian kernels (bandwidths
-# $m/4, m/2, m$, $m$ the median pairwise distance of the reference data) and the sliced
-# Wasserstein-2
-# distance. Both are positive even between two samples of the same law, so we print the **data
-# floor**:
+# $m/8, m/4, m/2$, $m$ the median pairwise distance of the reference data) and the sliced Wasserstein-2
+# distance. Both are positive even between two samples of the same law, so we print the **data floor**:
 # the metric between two fresh data samples of the same size.
 
 
@@ -375,15 +353,13 @@ ddpm_model = ddpm_sample(model, schedule, x_T.to(DEVICE), generator=gen)
 ref = draw_data(N_EVAL, gen)
 for name, res in (("exact score", ddpm_exact), ("trained model", ddpm_model)):
     print(
-        f"DDPM 1000 steps, {name}: MMD {mmd(res.x, ref):.4f}, "
-        f"SWD {sliced_wasserstein(res.x.cpu(), ref, generator=gen):.4f}"
+        f"DDPM 1000 steps, {name}: MMD {mmd(res.x, ref):.4f}, SWD {sliced_wasserstein(res.x.cpu(), ref, generator=gen):.4f}"
     )
 
 # %% [markdown]
 # **Check.** With the exact denoiser, 1000 ancestral steps reproduce the data law: the MMD is within
-# twice the floor (the floor's own spread is about 30 % of it; a missing mode or a wrong weight
-# costs
-# several floors). The trained model is allowed 3× the floor (it carries a learning error).
+# twice the floor (the floor's own spread is 15–30 % of it, while components 30 % too wide or too
+# narrow already cost more than two floors). The trained model is allowed 3× the floor (it carries a learning error).
 
 # %%
 assert mmd(ddpm_exact.x, ref) < 2 * floor
@@ -396,19 +372,14 @@ assert mmd(ddpm_model.x, ref) < 3 * floor
 # **non-Markovian** forward processes with the same marginals, indexed by $\sigma_t$:
 #
 # $$q_\sigma(x_{t-1}\mid x_t,x_0) = \mathcal N\!\Big(\sqrt{\bar\alpha_{t-1}}x_0 +
-# \sqrt{1-\bar\alpha_{t-1}-\sigma_t^2}\;\tfrac{x_t -
-# \sqrt{\bar\alpha_t}x_0}{\sqrt{1-\bar\alpha_t}},\ \sigma_t^2 I\Big).$$
+# \sqrt{1-\bar\alpha_{t-1}-\sigma_t^2}\;\tfrac{x_t - \sqrt{\bar\alpha_t}x_0}{\sqrt{1-\bar\alpha_t}},\ \sigma_t^2 I\Big).$$
 #
 # (If $x_t \sim q(x_t\mid x_0)$, the mean is $\sqrt{\bar\alpha_{t-1}}x_0$ and the variance
 # $(1-\bar\alpha_{t-1}-\sigma_t^2) + \sigma_t^2$: the marginal is unchanged.) Replacing $x_0$ by
 # $\hat x_0$ and the noise by $\hat\varepsilon$ gives the sampler
 #
-# $$x_{t'} = \sqrt{\bar\alpha_{t'}}\,\hat x_0 +
-# \sqrt{1-\bar\alpha_{t'}-\sigma_t^2}\;\hat\varepsilon + \sigma_t z,
-# \qquad \sigma_t(\eta) =
-# \eta\sqrt{\tfrac{1-\bar\alpha_{t'}}{1-\bar\alpha_t}}
-# \sqrt{1-\tfrac{\bar\alpha_t}{\bar\alpha_{t'}}}.
-# \tag{4.1}$$
+# $$x_{t'} = \sqrt{\bar\alpha_{t'}}\,\hat x_0 + \sqrt{1-\bar\alpha_{t'}-\sigma_t^2}\;\hat\varepsilon + \sigma_t z,
+# \qquad \sigma_t(\eta) = \eta\sqrt{\tfrac{1-\bar\alpha_{t'}}{1-\bar\alpha_t}}\sqrt{1-\tfrac{\bar\alpha_t}{\bar\alpha_{t'}}}. \tag{4.1}$$
 #
 # $\eta = 1$ gives $\sigma_t^2 = \tilde\beta_t$ (DDPM), $\eta = 0$ a **deterministic** map. Because
 # only marginals matter, $t' $ need not be $t - 1$: any decreasing subsequence of steps (**step
@@ -463,8 +434,7 @@ for n_steps in (10, 20, 50, 100):
 
 # %% [markdown]
 # **Check.** The deterministic sampler reaches twice the floor within 50 evaluations, and at each
-# budget it is at least as good as the stochastic one (the benchmark
-# `benchmarks/diffusion_samplers.py`
+# budget it is at least as good as the stochastic one (the benchmark `benchmarks/diffusion_samplers.py`
 # measures how many more evaluations DDPM needs for the same quality, with larger samples).
 
 # %%
@@ -475,10 +445,8 @@ assert ddim_50 < 2 * floor, ddim_50
 # ## 9 · Deterministic inversion
 #
 # With $\eta = 0$, (4.1) is an Euler step of the ODE $d\bar x = \hat\varepsilon\, d\sigma$ in
-# $\bar x = x/\sqrt{\bar\alpha}$, $\sigma = \sqrt{(1-\bar\alpha)/\bar\alpha}$. Running
-# it **upwards**,
-# $x_{t_{\text{next}}} = \sqrt{\bar\alpha_{\text{next}}}\hat x_0(x_t) +
-# \sqrt{1-\bar\alpha_{\text{next}}}\,
+# $\bar x = x/\sqrt{\bar\alpha}$, $\sigma = \sqrt{(1-\bar\alpha)/\bar\alpha}$. Running it **upwards**,
+# $x_{t_{\text{next}}} = \sqrt{\bar\alpha_{\text{next}}}\hat x_0(x_t) + \sqrt{1-\bar\alpha_{\text{next}}}\,
 # \hat\varepsilon(x_t)$ (4.2), encodes data into noise; decoding with (4.1) returns the input up to
 # the discretisation error, which shrinks as the number of steps grows.
 
@@ -502,8 +470,7 @@ assert errors[250] < 0.05
 # %% [markdown]
 # ### Widget (b): sampler explorer
 # Pick a sampler, the number of steps and η (used by DDIM). Left: trajectories of a few points from
-# noise to data; right: the samples over the data density, with NFE and MMD. Few steps with DDPM
-# blur
+# noise to data; right: the samples over the data density, with NFE and MMD. Few steps with DDPM blur
 # the modes; DDIM with η = 0 stays sharp.
 
 # %%
@@ -516,17 +483,14 @@ display(viz.sampler_explorer_figure("ddpm", 10))
 
 # %% [markdown]
 # ### Full mode: 8×8 digits
-# The same loss and sampler on scikit-learn's bundled 8×8 digits with a tiny conv net (full mode
-# only;
+# The same loss and sampler on scikit-learn's bundled 8×8 digits with a tiny conv net (full mode only;
 # fast mode skips the training).
 
 # %%
 if runtime.is_fast():
     print("fast mode: the digits model is trained in full mode only")
 else:
-    digits_cfg = TrainConfig(
-        data="digits", net="conv", hidden=64, steps=8000, batch_size=256, lr=1e-3
-    )
+    digits_cfg = TrainConfig(data="digits", net="conv", hidden=32, steps=4000, batch_size=128)
     digits_model = train_denoiser(digits_cfg, device=DEVICE).model
     z_d = torch.randn(32, 1, 8, 8, generator=gen).to(DEVICE)
     imgs = ddim_sample(digits_model, schedule, z_d, timesteps=schedule.timesteps(100)).x
@@ -543,8 +507,7 @@ check("05.1", answer)
 
 # %% [markdown]
 # **05.2** Write `beta_tilde(ab_t, ab_prev)`: the posterior variance (1.7) for a step from
-# $\bar\alpha_{\text{prev}}$ to $\bar\alpha_t$ (the step's $\beta = 1 -
-# \bar\alpha_t/\bar\alpha_{\text{prev}}$).
+# $\bar\alpha_{\text{prev}}$ to $\bar\alpha_t$ (the step's $\beta = 1 - \bar\alpha_t/\bar\alpha_{\text{prev}}$).
 
 # %%
 answer = None
@@ -558,8 +521,7 @@ answer = None
 check("05.3", answer)
 
 # %% [markdown]
-# **05.4** With $\sigma_t^2 = \beta_t$ and the linear schedule ($T = 1000$), what weight
-# $\lambda_{10}$
+# **05.4** With $\sigma_t^2 = \beta_t$ and the linear schedule ($T = 1000$), what weight $\lambda_{10}$
 # does the ELBO put on $\|\varepsilon - \varepsilon_\theta\|^2$ at $t = 10$ (2.3)? Compare it with
 # $\lambda_{500}$: which steps does $L_{\text{simple}}$ up-weight?
 

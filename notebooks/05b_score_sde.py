@@ -125,12 +125,10 @@ assert_close(
 #
 # To sample from $p$ knowing only its score, iterate
 #
-# $$x_{k+1} = x_k + \tfrac{\alpha}{2}\nabla_x\log p(x_k) + \sqrt{\alpha}\,z_k,\qquad z_k\sim\mathcal
-# N(0,I). \tag{7.1}$$
+# $$x_{k+1} = x_k + \tfrac{\alpha}{2}\nabla_x\log p(x_k) + \sqrt{\alpha}\,z_k,\qquad z_k\sim\mathcal N(0,I). \tag{7.1}$$
 #
 # As $\alpha\to 0$ and $k\to\infty$ the law of $x_k$ tends to $p$ (it discretises the Langevin SDE
-# $dx = \tfrac12\nabla\log p\,dx + dw$, whose stationary law is $p$). For $p = \mathcal N(0, c^2)$
-# in 1-D,
+# $dx = \tfrac12\nabla\log p\,dx + dw$, whose stationary law is $p$). For $p = \mathcal N(0, c^2)$ in 1-D,
 # (7.1) is the linear recursion $x_{k+1} = (1 - \tfrac{\alpha}{2c^2})x_k + \sqrt\alpha z_k$, whose
 # stationary variance is exactly $v_\alpha = \alpha / (1 - (1 - \alpha/(2c^2))^2)$: close to $c^2$,
 # with an $O(\alpha)$ bias.
@@ -173,8 +171,7 @@ x_init = 5.0 * torch.randn(N_EVAL, 2, generator=gen, dtype=torch.float64)
 smld = annealed_langevin(mix.denoiser, sigmas, x_init, n_steps_each=50, step_lr=2e-5, generator=gen)
 smld_mmd = mmd(smld.x, draw_data(N_EVAL, gen))
 print(
-    f"annealed Langevin, {smld.nfe} evaluations: MMD {smld_mmd:.4f} "
-    f"(data floor {floor:.4f} ± {floor_sd:.4f})"
+    f"annealed Langevin, {smld.nfe} evaluations: MMD {smld_mmd:.4f} (data floor {floor:.4f} ± {floor_sd:.4f})"
 )
 
 # %% [markdown]
@@ -190,11 +187,9 @@ assert smld_mmd < 2 * floor
 # $\tilde x = x_0 + \sigma\varepsilon$
 #
 # $$\mathbb E_{x_0,\varepsilon}\big\|s(\tilde x) + \varepsilon/\sigma\big\|^2
-# = \mathbb E_{\tilde x}\big\|s(\tilde x) - \nabla\log p_\sigma(\tilde x)\big\|^2 + \text{const},
-# \tag{7.3}$$
+# = \mathbb E_{\tilde x}\big\|s(\tilde x) - \nabla\log p_\sigma(\tilde x)\big\|^2 + \text{const}, \tag{7.3}$$
 #
-# because $-\varepsilon/\sigma = \nabla_{\tilde x}\log p(\tilde x\mid x_0)$ and, for every $\tilde
-# x$,
+# because $-\varepsilon/\sigma = \nabla_{\tilde x}\log p(\tilde x\mid x_0)$ and, for every $\tilde x$,
 # $\mathbb E[\nabla\log p(\tilde x\mid x_0)\mid\tilde x] = \nabla\log p_\sigma(\tilde x)$: the cross
 # terms agree, so the two losses differ by a constant free of $s$. The minimiser of the left side is
 # therefore the score of the **noised** data. (With $s = -\hat\varepsilon/\sigma$ the left side is
@@ -276,15 +271,12 @@ assert dsm_exact < dsm_wide
 # $x_i = \sqrt{1-\beta_i}\,x_{i-1} + \sqrt{\beta_i}\,z$ becomes, since $\sqrt{1-\beta(t)\Delta t}
 # \approx 1 - \tfrac12\beta(t)\Delta t$, the **variance-preserving** SDE
 #
-# $$dx = -\tfrac12\beta(t)\,x\,dt + \sqrt{\beta(t)}\,dw,\quad a(t) = e^{-\frac12 B(t)},\ s(t)^2 =
-# 1 - e^{-B(t)},
+# $$dx = -\tfrac12\beta(t)\,x\,dt + \sqrt{\beta(t)}\,dw,\quad a(t) = e^{-\frac12 B(t)},\ s(t)^2 = 1 - e^{-B(t)},
 # \ B(t) = \textstyle\int_0^t\beta. \tag{8.1}$$
 #
 # SMLD's chain $x_i = x_{i-1} + \sqrt{\sigma_i^2 - \sigma_{i-1}^2}\,z$ becomes the
-# **variance-exploding** SDE $dx = \sqrt{d\sigma^2(t)/dt}\;dw$ (8.3), and the **sub-VP** SDE keeps
-# the
-# VP drift with $g(t)^2 = \beta(t)(1 - e^{-2B(t)})$, so $s(t) = 1 - e^{-B(t)}$ (8.2). For a linear
-# SDE
+# **variance-exploding** SDE $dx = \sqrt{d\sigma^2(t)/dt}\;dw$ (8.3), and the **sub-VP** SDE keeps the
+# VP drift with $g(t)^2 = \beta(t)(1 - e^{-2B(t)})$, so $s(t) = 1 - e^{-B(t)}$ (8.2). For a linear SDE
 # $dx = f(t)x\,dt + g(t)\,dw$ the marginal is $a(t)x_0 + s(t)\varepsilon$ with
 # $\dot a = f a$ and $\tfrac{d}{dt}s^2 = 2fs^2 + g^2$.
 #
@@ -316,10 +308,8 @@ assert 7 < errs[100] / errs[1000] < 13 and 7 < errs[1000] / errs[10000] < 13  # 
 
 # %% [markdown]
 # **Link to Chapter 01.** There the random walk with steps $\pm\Delta x$ every $\Delta t$ tended to
-# the heat equation $\partial_t u = D\,\partial_x^2 u$ (7.2 of Chapter 01). The VE SDE has no drift:
-# it
-# is Brownian motion run on the clock $\tau = s(t)^2$, so a point mass at 0 spreads exactly as the
-# heat
+# the heat equation $\partial_t u = D\,\partial_x^2 u$ (7.2 of Chapter 01). The VE SDE has no drift: it
+# is Brownian motion run on the clock $\tau = s(t)^2$, so a point mass at 0 spreads exactly as the heat
 # kernel with $D = \tfrac12$ at time $\tau$ — the forward diffusion *is* the random walk's limit.
 
 # %%
@@ -354,8 +344,7 @@ for t_ve in (0.3, 0.6):
 #
 # **Check: the PF-ODE on Gaussian data.** For data $\mathcal N(m, \mathrm{diag}(c^2))$, $p_t$ is
 # Gaussian with variance $v(t) = a^2c^2 + s^2$ and (8.5) is linear; its solution is
-# $x(t) = a(t)m + \sqrt{v(t)/v(1)}\,(x(1) - a(1)m)$. Euler's error falls like $1/N$, Heun's like
-# $1/N^2$.
+# $x(t) = a(t)m + \sqrt{v(t)/v(1)}\,(x(1) - a(1)m)$. Euler's error falls like $1/N$, Heun's like $1/N^2$.
 
 # %%
 m_g = torch.tensor([0.5, -1.0], dtype=torch.float64)
@@ -375,8 +364,7 @@ for sde in (VPSDE(), VESDE(0.01, 10.0)):
             for n in (50, 200)
         ]
         print(
-            f"{type(sde).__name__} {solver.__name__:12s}: max error {e[0]:.2e} (50 steps) "
-            f"-> {e[1]:.2e} (200 steps)"
+            f"{type(sde).__name__} {solver.__name__:12s}: max error {e[0]:.2e} (50 steps) -> {e[1]:.2e} (200 steps)"
         )
         assert e[1] < e[0] / (2.5 if solver is pf_ode_euler else 8)  # order 1 and order 2
 
@@ -398,8 +386,7 @@ for d in range(2):
 # %% [markdown]
 # ## 6 · Quality against the number of network evaluations
 #
-# All five samplers (DDPM ancestral, DDIM η = 0 and η = 1 on step-skipped grids of the linear
-# schedule;
+# All five samplers (DDPM ancestral, DDIM η = 0 and η = 1 on step-skipped grids of the linear schedule;
 # reverse-SDE Euler–Maruyama and PF-ODE Euler on the VP SDE it discretises), with the exact mixture
 # score and with the network trained in 05a (loaded from the cache: same config).
 
@@ -471,8 +458,7 @@ display(viz.sampler_explorer_figure("sde_em", 100, denoiser=model))
 # %% [markdown]
 # ## Exercises
 #
-# **05.5** Write `score(x, mean, var)`: $\frac{d}{dx}\log\mathcal N(x;\text{mean},\text{var})$ in
-# 1-D.
+# **05.5** Write `score(x, mean, var)`: $\frac{d}{dx}\log\mathcal N(x;\text{mean},\text{var})$ in 1-D.
 
 # %%
 answer = None
@@ -486,16 +472,14 @@ answer = None
 check("05.6", answer)
 
 # %% [markdown]
-# **05.7** Data $x_0\sim\mathcal N(0, c^2)$ in 1-D. Write `D(x, c, sigma)` $= \mathbb E[x_0\mid
-# x_0 + \sigma\varepsilon = x]$.
+# **05.7** Data $x_0\sim\mathcal N(0, c^2)$ in 1-D. Write `D(x, c, sigma)` $= \mathbb E[x_0\mid x_0 + \sigma\varepsilon = x]$.
 
 # %%
 answer = None
 check("05.7", answer)
 
 # %% [markdown]
-# **05.8** VE SDE with $\sigma_{\min} = 0.01$, $\sigma_{\max} = 10$ and data $\mathcal N(0, 1)$ in
-# 1-D:
+# **05.8** VE SDE with $\sigma_{\min} = 0.01$, $\sigma_{\max} = 10$ and data $\mathcal N(0, 1)$ in 1-D:
 # write `drift(x, t)`, the right-hand side of the probability-flow ODE (8.5).
 
 # %%

@@ -122,6 +122,14 @@ def forward_diffusion_widget(t: int = 100, schedule: str = "linear", T: int = 10
     return _figure_widget(lambda **kw: forward_diffusion_figure(T=T, **kw), controls)
 
 
+def _model_device(denoiser: object) -> torch.device:
+    """The device of an ``nn.Module`` denoiser's weights (the CPU for plain functions)."""
+    if isinstance(denoiser, torch.nn.Module):
+        for p in denoiser.parameters():
+            return p.device
+    return torch.device("cpu")
+
+
 def sampler_explorer_figure(
     sampler: str = "ddim",
     n_steps: int = 20,
@@ -152,6 +160,7 @@ def sampler_explorer_figure(
         sde=VPSDE(),
         eta=eta,
         generator=gen,
+        device=_model_device(model),
         return_trajectory=True,
     )
     x = res.x.detach().cpu().double()

@@ -178,3 +178,26 @@ def test_exercises_reject_wrong_answers_and_accept_the_library():
     assert not check("05.2", lambda t, p: 1 - t / p)  # beta instead of beta_tilde
     assert check("05.5", lambda x, m, v: -(x - m) / v)
     assert not check("05.5", lambda x, m, v: (x - m) / v)
+
+
+def test_conv_net_trains_on_digits(tmp_path):
+    cfg = TrainConfig(data="digits", net="conv", hidden=8, steps=20, batch_size=32)
+    res = train_denoiser(cfg, cache_folder=tmp_path, progress=False)
+    x = torch.randn(4, 1, 8, 8)
+    assert res.model(x, torch.full((4,), 0.5)).shape == (4, 1, 8, 8)
+    assert torch.all(torch.isfinite(res.losses))
+    assert train_denoiser(cfg, cache_folder=tmp_path, progress=False).from_cache
+
+
+@pytest.mark.gpu
+def test_training_and_sampling_on_cuda(tmp_path):
+    from course_lib.diffusion import ddim_sample
+
+    res = train_denoiser(SMALL, device="cuda", cache_folder=tmp_path, progress=False)
+    sch = make_schedule()
+    x = ddim_sample(res.model, sch, torch.randn(16, 2, device="cuda"), timesteps=sch.timesteps(5)).x
+    assert x.device.type == "cuda" and torch.all(torch.isfinite(x))
+    cpu = train_denoiser(SMALL, use_cache=False, progress=False)
+    assert torch.allclose(cpu.losses[:5], res.losses[:5], rtol=1e-3, atol=1e-4)
+    fig = viz.sampler_explorer_figure("sde_em", 5, denoiser=res.model, n=50)
+    assert fig is not None
