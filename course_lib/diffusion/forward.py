@@ -78,7 +78,12 @@ def marginal_coefficients(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(sqrt(alpha_bar_t), sqrt(1 - alpha_bar_t)): mean coefficient and std of eq. (1.3)."""
     schedule = _check_schedule(schedule)
-    ab = schedule.alpha_bars[torch.as_tensor(t, device=schedule.betas.device)]
+    t = torch.as_tensor(t, device=schedule.betas.device)
+    if t.dtype not in (torch.int32, torch.int64):
+        raise TypeError(f"t must be an int or an integer tensor, got dtype {t.dtype}")
+    if torch.any(t < 0) or torch.any(t > schedule.T):
+        raise ValueError(f"t must lie in 0..{schedule.T}")
+    ab = schedule.alpha_bars[t]
     return ab.sqrt(), (1 - ab).sqrt()
 
 

@@ -214,3 +214,16 @@ def test_bad_inputs_raise_clear_errors():
         gaussian_kl(torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0), torch.tensor(1.0))
     with pytest.raises(ValueError, match="n_steps must be <= T"):
         sch.timesteps(101)
+
+
+def test_marginal_coefficients_and_errors():
+    from course_lib.diffusion import marginal_coefficients
+
+    sch = make_schedule("cosine", 100)
+    a, s = marginal_coefficients(sch, torch.tensor([0, 50, 100]))
+    assert torch.allclose(a**2 + s**2, torch.ones(3, dtype=torch.float64))
+    assert float(a[0]) == 1.0 and float(s[0]) == 0.0
+    with pytest.raises(ValueError, match="t must lie in 0..100"):
+        marginal_coefficients(sch, 101)
+    with pytest.raises(TypeError, match="integer"):
+        marginal_coefficients(sch, 0.5)
