@@ -29,9 +29,10 @@
 # **Prerequisites.** Notebook 05a; Itô SDEs at the level of "$dx = f\,dt + g\,dw$ means
 # $x_{k+1} = x_k + f\Delta t + g\sqrt{\Delta t}\,z$"; Chapter 01's diffusion limit.
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 1 minute on a 2-core CPU (the network
-# is loaded from the cache written by 05a, or trained in about 20 s). Full mode: about 5 minutes
-# on a 2-core CPU, about a minute on a GPU.
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 15 s on a 2-core CPU with the network
+# loaded from the cache written by 05a (about 30 s if it must be trained first). Full mode: about
+# 4.5 minutes on a 2-core CPU (larger samples, the quality table up to 500 steps); on a GPU the
+# network and samplers run there (`runtime.device()`).
 
 # %%
 # %matplotlib inline
@@ -70,10 +71,10 @@ gen = runtime.seed_all(2025)
 DEVICE = runtime.device()
 print(runtime.describe())
 
-N_EVAL = runtime.pick(fast=1_000, full=5_000)  # samples per quality measurement
+N_EVAL = runtime.pick(fast=1_000, full=4_000)  # samples per quality measurement
 N_MC = runtime.pick(fast=50_000, full=500_000)  # Monte Carlo sizes for the checks
-STEPS = runtime.pick(fast=(10, 20, 50, 100), full=(10, 20, 50, 100, 200, 500, 1000))
-REPEATS = runtime.pick(fast=1, full=3)
+STEPS = runtime.pick(fast=(10, 20, 50, 100), full=(10, 20, 50, 100, 200, 500))
+REPEATS = 1  # benchmarks/diffusion_samplers.py averages 3 runs per cell
 TRAIN_STEPS = runtime.pick(fast=3_000, full=12_000)  # the same config as 05a: a cache hit
 mix = toy_mixture()
 
@@ -128,7 +129,7 @@ assert_close(
 # $$x_{k+1} = x_k + \tfrac{\alpha}{2}\nabla_x\log p(x_k) + \sqrt{\alpha}\,z_k,\qquad z_k\sim\mathcal N(0,I). \tag{7.1}$$
 #
 # As $\alpha\to 0$ and $k\to\infty$ the law of $x_k$ tends to $p$ (it discretises the Langevin SDE
-# $dx = \tfrac12\nabla\log p\,dx + dw$, whose stationary law is $p$). For $p = \mathcal N(0, c^2)$ in 1-D,
+# $dx = \tfrac12\nabla\log p\,dt + dw$, whose stationary law is $p$). For $p = \mathcal N(0, c^2)$ in 1-D,
 # (7.1) is the linear recursion $x_{k+1} = (1 - \tfrac{\alpha}{2c^2})x_k + \sqrt\alpha z_k$, whose
 # stationary variance is exactly $v_\alpha = \alpha / (1 - (1 - \alpha/(2c^2))^2)$: close to $c^2$,
 # with an $O(\alpha)$ bias.
