@@ -9,7 +9,7 @@ Kernel rule: an equal-weight sum of Gaussian kernels exp(-|x - y|^2 / (2 h^2)) w
 h = m/8, m/4, m/2, where m is the median pairwise distance of the reference sample Y (the
 median heuristic, scaled down so that the shape of each mode, not only the overall layout, is
 seen: on the chapter's mixture, components 30 % too wide or too narrow give more than twice the
-data floor, while the floor's own standard deviation is about 15 % of it, n = 2000).
+data floor, while the floor's own standard deviation is 15-25 % of it for n = 2000-4000).
 
 **Sliced Wasserstein.** SW_2(P, Q)^2 = E_theta W_2(theta^T P, theta^T Q)^2 over uniform
 directions theta; in 1-D W_2 between equal-size samples pairs sorted values, so

@@ -141,7 +141,7 @@ def test_exact_score_samplers_reach_the_data_floor():
 
     Tolerance: the floor is the mean MMD of 5 pairs of fresh data samples (n = 2000); a sample
     from the right law gives about the floor, and 2x leaves room for its sampling noise (the
-    floor's standard deviation is about 15 % of its mean) while components 30 % too wide or
+    floor's standard deviation is 15-25 % of its mean) while components 30 % too wide or
     too narrow already exceed 2x (see test_mmd_sees_a_wrong_spread).
     """
     mix = toy_mixture()
