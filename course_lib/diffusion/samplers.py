@@ -280,7 +280,7 @@ def time_grid(
     """Decreasing times t_max = t_0 > ... > t_n = t_min, uniformly spaced (n_steps + 1 points)."""
     n = check_int(n_steps, "n_steps", minimum=1)
     t_max = check_real(t_max, "t_max", low=0, high=1)
-    t_min = check_real(t_min, "t_min", low=0, high=t_max, high_open=True)
+    t_min = check_real(t_min, "t_min", low=0, high=t_max, low_open=True, high_open=True)
     return torch.linspace(t_max, t_min, n + 1, dtype=dtype, device=device)
 
 

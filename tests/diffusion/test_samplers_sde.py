@@ -284,3 +284,45 @@ def test_samplers_reject_bad_input():
         mix.score(torch.zeros(3, 3))
     with pytest.raises(ValueError, match="positive definite"):
         gaussian(torch.zeros(2), torch.diag(torch.tensor([1.0, -1.0])))
+
+
+def test_dsm_loss_is_smallest_at_the_score_and_equals_scaled_eps_loss():
+    from course_lib.diffusion import dsm_loss
+
+    mix = toy_mixture()
+    x0 = mix.sample(20000, generator=gen(30), dtype=torch.float64)
+    sigma = 0.4
+
+    def exact(x, s):
+        return mix.score(x, 1.0, s)
+
+    def wide(x, s):
+        return mix.score(x, 1.0, 1.3 * s)
+
+    # same noise draws (same seed): a paired comparison
+    le = dsm_loss(exact, x0, sigma, generator=gen(31))
+    lw = dsm_loss(wide, x0, sigma, generator=gen(31))
+    assert float(lw) > float(le)
+    # sigma^2 ||s + eps/sigma||^2 = ||eps - eps_hat||^2 with eps_hat = -sigma s
+    eps = torch.randn(x0.shape, generator=gen(31), dtype=torch.float64)
+    eps_hat = -sigma * mix.score(x0 + sigma * eps, 1.0, sigma)
+    assert torch.isclose(le, ((eps - eps_hat) ** 2).sum(1).mean(), rtol=1e-10)
+    with pytest.raises(ValueError, match="sigma must be positive"):
+        dsm_loss(exact, x0, 0.0)
+
+
+def test_more_bad_inputs():
+    from course_lib.diffusion import sample_toy
+
+    mix = toy_mixture()
+    x = torch.zeros(4, 2)
+    with pytest.raises(ValueError, match="strictly decreasing"):
+        annealed_langevin(mix.denoiser, [0.1, 1.0], x)
+    with pytest.raises(TypeError, match="n_steps_each must be an int"):
+        annealed_langevin(mix.denoiser, [1.0, 0.1], x, n_steps_each=2.5)
+    with pytest.raises(ValueError, match="unknown toy data set"):
+        sample_toy("swiss_roll", 10)
+    with pytest.raises(ValueError, match="sigma_max"):
+        VESDE(1.0, 0.5)
+    with pytest.raises(ValueError, match="t_min"):
+        time_grid(10, t_min=0.0)
