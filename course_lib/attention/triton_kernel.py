@@ -19,11 +19,17 @@ float16 there and bfloat16 on a GPU.
 from __future__ import annotations
 
 import os
+import sys
 
 import torch
 
-if not torch.cuda.is_available():  # must happen before triton.jit sees the kernels
-    os.environ.setdefault("TRITON_INTERPRET", "1")
+# Triton reads TRITON_INTERPRET when *it* is imported (its own library functions are jitted
+# then), so on a CPU-only machine the variable must be set before the first `import triton`.
+_TRITON_PREIMPORTED = "triton" in sys.modules
+_INTERPRET_SET_HERE = False
+if not torch.cuda.is_available() and "TRITON_INTERPRET" not in os.environ:
+    os.environ["TRITON_INTERPRET"] = "1"
+    _INTERPRET_SET_HERE = True
 
 try:
     import triton
@@ -220,6 +226,12 @@ def _configs(block_d: int) -> tuple[tuple[int, int, int, int], tuple[int, int, i
 def _check_inputs(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> int:
     if triton is None:
         raise RuntimeError("Triton is not installed; use course_lib.attention.tiled_attention")
+    if _TRITON_PREIMPORTED and _INTERPRET_SET_HERE:
+        raise RuntimeError(
+            "triton was imported before TRITON_INTERPRET=1 was set, so its interpreter cannot "
+            "run; set os.environ['TRITON_INTERPRET'] = '1' before anything imports triton "
+            "(or import course_lib.attention.triton_kernel first) and restart the kernel"
+        )
     check_qkv(q, k, v)
     d = q.shape[-1]
     if not MIN_HEAD_DIM <= d <= MAX_HEAD_DIM:
