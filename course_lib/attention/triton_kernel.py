@@ -23,6 +23,8 @@ import sys
 
 import torch
 
+from ._validate import check_qkv, resolve_scale
+
 # Triton reads TRITON_INTERPRET when *it* is imported (its own library functions are jitted
 # then), so on a CPU-only machine the variable must be set before the first `import triton`.
 _TRITON_PREIMPORTED = "triton" in sys.modules
@@ -37,8 +39,6 @@ try:
 except ImportError:  # pragma: no cover - triton is a Linux-only extra
     triton = None
     tl = None
-
-from ._validate import check_qkv, resolve_scale
 
 __all__ = [
     "FlashAttentionFunction",
