@@ -103,13 +103,13 @@ def test_peak_memory_is_quadratic_for_standard_and_linear_for_tiled():
     from course_lib.attention.memory import peak_tensor_bytes
 
     peaks = {}
-    for n in (128, 256):
+    for n in (256, 512):
         q, k, v = (torch.randn(1, 2, n, 16) for _ in range(3))
         _, std = peak_tensor_bytes(standard_attention, q, k, v)
         _, tiled = peak_tensor_bytes(tiled_attention_forward, q, k, v, block_q=32, block_k=32)
         peaks[n] = (std, tiled)
         assert std >= 2 * (2 * n * n * 4)  # at least S and P (2 heads, fp32) alive together
-    assert 3.8 < peaks[256][0] / peaks[128][0] < 4.2  # N^2
-    assert 1.7 < peaks[256][1] / peaks[128][1] < 2.3  # N
+    assert 3.8 < peaks[512][0] / peaks[256][0] < 4.2  # N^2
+    assert 1.5 < peaks[512][1] / peaks[256][1] < 2.3  # N plus a per-block constant
     with pytest.raises(TypeError, match="callable"):
         peak_tensor_bytes(3)
