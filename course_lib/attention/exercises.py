@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ..checks import Exercise, ExerciseSet, function_answer, numeric_answer
@@ -12,9 +14,8 @@ from .reference import online_softmax_states
 def _combine_reference(m1: float, l1: float, m2: float, l2: float) -> tuple[float, float]:
     """Merge two online-softmax states (m1, l1), (m2, l2) of disjoint chunks."""
     m = max(m1, m2)
-    return m, l1 * torch.exp(torch.tensor(m1 - m)).item() + l2 * torch.exp(
-        torch.tensor(m2 - m)
-    ).item()
+    # l = l1 e^{m1 - m} + l2 e^{m2 - m}
+    return m, l1 * math.exp(m1 - m) + l2 * math.exp(m2 - m)
 
 
 def _s_matrix_bytes() -> int:
