@@ -28,8 +28,9 @@
 # **Prerequisites.** Matrix calculus for softmax, PyTorch autograd, the idea of a GPU memory
 # hierarchy (HBM vs on-chip SRAM).
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 10 s on a 2-core CPU. Full mode: a
-# few minutes on a CPU; on a GPU the kernel runs natively and the last section times it.
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 10 s on a 2-core CPU; full mode
+# (larger N) about 15 s. On a GPU the Triton kernel is compiled and runs natively instead of
+# in the interpreter.
 
 # %%
 # %matplotlib inline
