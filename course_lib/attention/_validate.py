@@ -34,7 +34,7 @@ def check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
 
 
 def check_block(value: object, name: str) -> int:
-    """A positive int block size."""
+    """A positive int (block sizes, lengths, dims)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
     return value

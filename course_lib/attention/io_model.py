@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ._validate import check_block
+
 __all__ = [
     "IOCount",
     "attention_flops",
@@ -52,15 +54,9 @@ class IOCount:
         return self.total * element_size
 
 
-def _positive(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
 def standard_io(n: int, d: int) -> IOCount:
     """HBM traffic of standard attention, eq. (5.1): reads 3Nd + 2N^2, writes Nd + 2N^2."""
-    n, d = _positive(n, "n"), _positive(d, "d")
+    n, d = check_block(n, "n"), check_block(d, "d")
     reads = 2 * n * d + n * n + (n * n + n * d)  # Q,K | S | P,V
     writes = n * n + n * n + n * d  # S | P | O
     return IOCount(reads, writes)
@@ -68,7 +64,7 @@ def standard_io(n: int, d: int) -> IOCount:
 
 def tiled_block_sizes(d: int, m: int) -> tuple[int, int]:
     """(B_r, B_c) = (min(ceil(M / 4d), d), ceil(M / 4d)): Q, K, V, O blocks fit in M."""
-    d, m = _positive(d, "d"), _positive(m, "m")
+    d, m = check_block(d, "d"), check_block(m, "m")
     if m < 4 * d:
         raise ValueError(f"on-chip memory M must hold at least 4 d = {4 * d} elements, got {m}")
     b_c = math.ceil(m / (4 * d))
@@ -77,7 +73,7 @@ def tiled_block_sizes(d: int, m: int) -> tuple[int, int]:
 
 def tiled_io(n: int, d: int, m: int) -> IOCount:
     """HBM traffic of tiled attention, eq. (5.2): Nd + 2Nd T_r reads, Nd + N writes."""
-    n = _positive(n, "n")
+    n = check_block(n, "n")
     b_r, _ = tiled_block_sizes(d, m)
     t_r = math.ceil(n / b_r)  # number of query blocks
     reads = n * d + 2 * n * d * t_r  # Q once, K and V once per query block
@@ -87,7 +83,11 @@ def tiled_io(n: int, d: int, m: int) -> IOCount:
 
 def attention_flops(batch_heads: int, n: int, d: int, *, causal: bool = False) -> float:
     """Forward FLOPs 4 B H N^2 d (QK^T and PV, 2 flops per multiply-add), halved if causal."""
-    batch_heads, n, d = _positive(batch_heads, "batch_heads"), _positive(n, "n"), _positive(d, "d")
+    batch_heads, n, d = (
+        check_block(batch_heads, "batch_heads"),
+        check_block(n, "n"),
+        check_block(d, "d"),
+    )
     total = 4.0 * batch_heads * n * n * d
     return total / 2 if causal else total
 
@@ -100,9 +100,9 @@ def tile_schedule(
     With ``causal``, a query block stops after the key block that holds its last row.
     """
     n, block_q, block_k = (
-        _positive(n, "n"),
-        _positive(block_q, "block_q"),
-        _positive(block_k, "block_k"),
+        check_block(n, "n"),
+        check_block(block_q, "block_q"),
+        check_block(block_k, "block_k"),
     )
     order = []
     for i in range(math.ceil(n / block_q)):
