@@ -324,8 +324,9 @@ def flash_attention(
     """softmax(Q K^T scale) V with the Triton kernels; same call shape as SDPA.
 
     ``query`` (..., N_q, d), ``key``/``value`` (..., N_k, d) with 16 <= d <= 128 (padded
-    to a power of two inside the kernel); float16/bfloat16 on a GPU (fp32 accumulation),
-    float32/float16 under the CPU interpreter. ``is_causal`` masks keys j > i as SDPA does.
+    to a power of two inside the kernel); float16/bfloat16 on a GPU (fp32 accumulation;
+    float32 inputs there use TF32 tensor-core products), float32/float16 under the CPU
+    interpreter. ``is_causal`` masks keys j > i as SDPA does.
     """
     if not isinstance(is_causal, bool):
         raise TypeError(f"is_causal must be a bool, got {type(is_causal).__name__}")
