@@ -10,28 +10,20 @@ The backward pass follows FlashAttention-2: Delta = rowsum(dO o O) is computed f
 kernel owns a K/V block and loops over query blocks to accumulate dK and dV (4.1); a second
 owns a query block and loops over key blocks to accumulate dQ, so no atomics are needed.
 
-On a machine without CUDA this module sets ``TRITON_INTERPRET=1`` *before* the kernels are
-defined, so the very same kernels run on CPU tensors through Triton's interpreter (slowly:
-keep N <= 256 there). Under the interpreter bfloat16 is computed wrongly; use float32 or
-float16 there and bfloat16 on a GPU.
+On a machine without CUDA the package sets ``TRITON_INTERPRET=1`` before triton is imported
+(:mod:`._interpret`), so the very same kernels run on CPU tensors through Triton's
+interpreter (slowly: keep N <= 256 there). The interpreter computes bfloat16 wrongly, so
+bfloat16 is rejected there: use float32 or float16 on the CPU and bfloat16 on a GPU.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 
 import torch
 
+from ._interpret import INTERPRET_SET_HERE, TRITON_PREIMPORTED
 from ._validate import check_qkv, resolve_scale
-
-# Triton reads TRITON_INTERPRET when *it* is imported (its own library functions are jitted
-# then), so on a CPU-only machine the variable must be set before the first `import triton`.
-_TRITON_PREIMPORTED = "triton" in sys.modules
-_INTERPRET_SET_HERE = False
-if not torch.cuda.is_available() and "TRITON_INTERPRET" not in os.environ:
-    os.environ["TRITON_INTERPRET"] = "1"
-    _INTERPRET_SET_HERE = True
 
 try:
     import triton
@@ -226,7 +218,7 @@ def _configs(block_d: int) -> tuple[tuple[int, int, int, int], tuple[int, int, i
 def _check_inputs(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> int:
     if triton is None:
         raise RuntimeError("Triton is not installed; use course_lib.attention.tiled_attention")
-    if _TRITON_PREIMPORTED and _INTERPRET_SET_HERE:
+    if TRITON_PREIMPORTED and INTERPRET_SET_HERE:
         raise RuntimeError(
             "triton was imported before TRITON_INTERPRET=1 was set, so its interpreter cannot "
             "run; set os.environ['TRITON_INTERPRET'] = '1' before anything imports triton "
@@ -241,6 +233,11 @@ def _check_inputs(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> int:
         )
     if q.dtype == torch.float64:
         raise TypeError("the Triton kernel takes float16, bfloat16 or float32, got float64")
+    if q.dtype == torch.bfloat16 and interpreter_active():
+        raise TypeError(
+            "Triton's CPU interpreter computes bfloat16 wrongly; use float32 or float16 on the "
+            "CPU (bfloat16 works on a GPU)"
+        )
     if q.device.type != "cuda" and not interpreter_active():
         raise ValueError(f"tensors on {q.device} need CUDA or TRITON_INTERPRET=1")
     if q.device.type == "cuda" and interpreter_active():

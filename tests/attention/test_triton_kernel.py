@@ -94,6 +94,13 @@ def test_bad_inputs(kwargs, error, match):
         flash_attention(q, k, v, is_causal=kwargs.get("causal", False))
 
 
+@needs_interpreter
+def test_interpreter_rejects_bfloat16():
+    q, k, v = _inputs(1, 1, 8, 16, torch.bfloat16)
+    with pytest.raises(TypeError, match="computes bfloat16 wrongly"):
+        flash_attention(q, k, v)
+
+
 # ---------------------------------------------------------------------------------------
 # GPU: bf16/fp16 against SDPA (skipped without CUDA)
 # ---------------------------------------------------------------------------------------
