@@ -67,8 +67,9 @@ lock: setup
 	  | (echo "# Exact versions for every install of the course (make setup, CI, environment.yml)."; \
 	     echo "# Regenerate with: make lock"; cat) > constraints.txt
 
+# Every benchmark prints JSON lines; GPU parts run only where CUDA is present.
 bench: setup
-	$(BIN)/python benchmarks/randomwalk.py
+	@set -e; for script in benchmarks/*.py; do echo "# $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .course_cache

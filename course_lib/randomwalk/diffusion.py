@@ -24,7 +24,7 @@ import math
 
 import torch
 
-from ._validate import check_count, check_probability
+from ._validate import check_int, check_probability
 from .walks import endpoint_pmf, sample_paths
 
 __all__ = [
@@ -96,7 +96,7 @@ def rescaled_paths(
     device=None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Times t_k = k/n and W_n(t_k) = S_k / sqrt(n) (Donsker scaling, D = 1/2), float64."""
-    n_steps = check_count(n_steps, "n_steps", minimum=1)
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
     check_probability(p)
     paths = sample_paths(
         n_walks, n_steps, p, generator=generator, device=device, dtype=torch.float64

@@ -26,7 +26,7 @@ import math
 import sympy as sp
 import torch
 
-from ._validate import check_count, check_probability
+from ._validate import check_int, check_probability
 from .walks import log_binomial_pmf
 
 __all__ = [
@@ -70,12 +70,12 @@ def step_pgf(p: float | sp.Rational = HALF) -> sp.Expr:
 
 def endpoint_pgf(n: int, p: float | sp.Rational = HALF) -> sp.Expr:
     """E[s^S_n] = phi(s)^n, eq. (2.2) (a Laurent polynomial in s)."""
-    return step_pgf(p) ** check_count(n, "n")
+    return step_pgf(p) ** check_int(n, "n")
 
 
 def endpoint_pgf_coefficients(n: int, p: float | sp.Rational = HALF) -> dict[int, sp.Expr]:
     """{k: coefficient of s^k in phi(s)^n}, which is P(S_n = k) by eq. (2.2)."""
-    n = check_count(n, "n")
+    n = check_int(n, "n")
     # s^n phi(s)^n is an ordinary polynomial of degree 2n; shift exponents back by n.
     poly = sp.Poly(sp.expand(S**n * endpoint_pgf(n, p)), S)
     return {int(m[0]) - n: c for m, c in zip(poly.monoms(), poly.coeffs(), strict=True)}
@@ -103,14 +103,14 @@ def first_passage_pgf(p: float | sp.Rational = HALF) -> sp.Expr:
 
 def series_coefficients(expr: sp.Expr, order: int) -> list[sp.Expr]:
     """Coefficients of s^0 .. s^order in the Taylor series of ``expr`` about s = 0."""
-    order = check_count(order, "order")
+    order = check_int(order, "order")
     poly = sp.series(expr, S, 0, order + 1).removeO()
     return [sp.simplify(poly.coeff(S, m)) for m in range(order + 1)]
 
 
 def return_probabilities(n_max: int, p: float = 0.5, *, device=None) -> torch.Tensor:
     """u_0, u_2, ..., u_(2 n_max): u_2n = C(2n, n) (pq)^n, eq. (3.1); float64, length n_max+1."""
-    n_max, p = check_count(n_max, "n_max"), check_probability(p)
+    n_max, p = check_int(n_max, "n_max"), check_probability(p)
     n = torch.arange(n_max + 1, dtype=torch.float64, device=device)
     # u_2n = P(S_2n = 0): n up-steps out of 2n
     return torch.exp(log_binomial_pmf(2 * n, n, p))
@@ -140,7 +140,7 @@ def truncated_mean_return_time(n_max: int, p: float = 0.5) -> float:
 
 def catalan(m: int) -> int:
     """C_m = C(2m, m) / (m + 1): 1, 1, 2, 5, 14, 42, ... (exact integer)."""
-    m = check_count(m, "m")
+    m = check_int(m, "m")
     return math.comb(2 * m, m) // (m + 1)
 
 
@@ -149,15 +149,15 @@ def first_passage_pmf(m_max: int, p: float = 0.5) -> torch.Tensor:
 
     Since C_(m-1) = C(2m-2, m-1) / m, this is p u_(2m-2) / m.
     """
-    m_max, p = check_count(m_max, "m_max", minimum=1), check_probability(p)
+    m_max, p = check_int(m_max, "m_max", minimum=1), check_probability(p)
     m = torch.arange(1, m_max + 1, dtype=torch.float64)
     return p * return_probabilities(m_max - 1, p) / m
 
 
 def hitting_time_pmf(r: int, n_max: int, p: float = 0.5) -> torch.Tensor:
     """P(T_r = n) = (r/n) P(S_n = r) for n = 0..n_max, eq. (4.3) (zero for n < r)."""
-    r = check_count(r, "r", minimum=1)
-    n_max, p = check_count(n_max, "n_max"), check_probability(p)
+    r = check_int(r, "r", minimum=1)
+    n_max, p = check_int(n_max, "n_max"), check_probability(p)
     n = torch.arange(n_max + 1, dtype=torch.float64)
     reachable = (n >= r) & ((n - r) % 2 == 0)
     j = ((n + r) / 2).where(reachable, torch.zeros_like(n))  # up-steps when S_n = r

@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from ._validate import check_count
+from ._validate import check_int
 
 __all__ = [
     "ballot_count",
@@ -59,7 +59,7 @@ def first_return_times(paths: torch.Tensor) -> torch.Tensor:
 
 def enumerate_paths(n: int, *, device=None) -> torch.Tensor:
     """All 2^n paths of length n from 0, shape (2^n, n + 1), int64 (brute force, n <= 20)."""
-    n = check_count(n, "n")
+    n = check_int(n, "n")
     if n > 20:
         raise ValueError(f"enumerate_paths is brute force; n must be <= 20, got {n}")
     codes = torch.arange(2**n, device=device, dtype=torch.int64)
@@ -70,7 +70,7 @@ def enumerate_paths(n: int, *, device=None) -> torch.Tensor:
 
 def path_count(n: int, a: int, b: int) -> int:
     """N_n(a, b) = C(n, (n + b - a)/2), eq. (5.1); zero when b is unreachable."""
-    n = check_count(n, "n")
+    n = check_int(n, "n")
     up2 = n + b - a
     if up2 < 0 or up2 > 2 * n or up2 % 2:
         return 0
@@ -86,7 +86,7 @@ def reflected_path_count(n: int, a: int, b: int) -> int:
 
 def ballot_count(n: int, k: int) -> int:
     """Paths from 0 to k > 0 in n steps with S_1, ..., S_n > 0: (k/n) N_n(0, k), eq. (5.3)."""
-    n = check_count(n, "n", minimum=1)
+    n = check_int(n, "n", minimum=1)
     if k <= 0:
         raise ValueError(f"the ballot theorem needs k > 0, got {k}")
     total = path_count(n, 0, k)

@@ -17,14 +17,14 @@ import math
 
 import torch
 
-from ._validate import check_count, check_probability, resolve_device
+from ._validate import check_int, check_probability, resolve_device
 
 __all__ = ["expected_duration", "simulate_ruin", "win_probability"]
 
 
 def _check_game(k: int, N: int, p: float) -> tuple[int, int, float]:
-    N = check_count(N, "N", minimum=1)
-    k = check_count(k, "k")
+    N = check_int(N, "N", minimum=1)
+    k = check_int(k, "k")
     if k > N:
         raise ValueError(f"start k must lie in [0, N] = [0, {N}], got {k}")
     return k, N, check_probability(p, open_interval=True)
@@ -67,7 +67,7 @@ def simulate_ruin(
     All unfinished games take one step per iteration; finished games drop out.
     """
     k, N, p = _check_game(k, N, p)
-    n_games = check_count(n_games, "n_games", minimum=1)
+    n_games = check_int(n_games, "n_games", minimum=1)
     dev = resolve_device(device, generator)
     position = torch.full((n_games,), k, dtype=torch.int64, device=dev)
     duration = torch.zeros(n_games, dtype=torch.int64, device=dev)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from ..plotting import COLORS, course_style, figure_widget, label_axes, new_figure
 from ..runtime import make_generator
-from ._validate import check_count, check_probability
+from ._validate import check_int, check_probability
 from .diffusion import heat_kernel, lattice_density
 from .genfun import hitting_time_pmf
 from .paths import first_hitting_times
@@ -37,7 +37,7 @@ def endpoint_histogram_figure(
     n: int = 50, p: float = 0.5, n_walks: int = 10_000, seed: int = 0, device=None
 ) -> Figure:
     """Histogram of simulated S_n against the exact pmf (1.1) and the normal approximation."""
-    n, n_walks = check_count(n, "n", minimum=1), check_count(n_walks, "n_walks", minimum=1)
+    n, n_walks = check_int(n, "n", minimum=1), check_int(n_walks, "n_walks", minimum=1)
     p = check_probability(p)
     gen = make_generator(seed, device)
     s_n = sample_endpoints(n_walks, n, p, generator=gen, device=device).cpu()
@@ -71,9 +71,9 @@ def path_explorer_figure(
     device=None,
 ) -> Figure:
     """Sample paths with their first passage to ``level`` marked, and the law of T_level (4.3)."""
-    n_steps = check_count(n_steps, "n_steps", minimum=1)
-    n_paths = check_count(n_paths, "n_paths", minimum=1)
-    level = check_count(level, "level", minimum=1)
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
+    n_paths = check_int(n_paths, "n_paths", minimum=1)
+    level = check_int(level, "level", minimum=1)
     gen = make_generator(seed, device)
     paths = sample_paths(max(n_paths, n_hist), n_steps, p, generator=gen, device=device).cpu()
     t_hit = first_hitting_times(paths, level)
@@ -114,7 +114,7 @@ def path_explorer_figure(
 
 def ruin_figure(N: int = 20, ps: tuple[float, ...] = (0.45, 0.5, 0.55)) -> Figure:
     """Win probability (6.1) and expected duration (6.2) against the starting capital."""
-    N = check_count(N, "N", minimum=1)
+    N = check_int(N, "N", minimum=1)
     ks = list(range(N + 1))
     with course_style():
         fig, (ax_w, ax_d) = new_figure(1, 2, width=9.6, height=3.4)

@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from ._validate import check_count, check_probability, resolve_device
+from ._validate import check_int, check_probability, resolve_device
 
 __all__ = [
     "endpoint_mean_var",
@@ -55,7 +55,7 @@ def sample_steps(
     dtype: torch.dtype = torch.int8,
 ) -> torch.Tensor:
     """Steps X_i in {+1, -1} with P(X_i = +1) = p, shape (n_walks, n_steps)."""
-    n_walks, n_steps = check_count(n_walks, "n_walks"), check_count(n_steps, "n_steps")
+    n_walks, n_steps = check_int(n_walks, "n_walks"), check_int(n_steps, "n_steps")
     p, dtype = check_probability(p), _check_dtype(dtype)
     dev = resolve_device(device, generator)
     up = _up_mask((n_walks, n_steps), p, generator, dev)  # X_i = +1
@@ -136,12 +136,12 @@ def sample_endpoints(
     :data:`DEFAULT_CHUNK_STEPS` for the device) so memory stays bounded and, on a CPU,
     cache-resident.
     """
-    n_walks, n_steps = check_count(n_walks, "n_walks"), check_count(n_steps, "n_steps")
+    n_walks, n_steps = check_int(n_walks, "n_walks"), check_int(n_steps, "n_steps")
     p = check_probability(p)
     dev = resolve_device(device, generator)
     if chunk_steps is None:
         chunk_steps = DEFAULT_CHUNK_STEPS.get(dev.type, 2**22)
-    chunk_steps = check_count(chunk_steps, "chunk_steps", minimum=1)
+    chunk_steps = check_int(chunk_steps, "chunk_steps", minimum=1)
     out = torch.empty(n_walks, dtype=torch.int64, device=dev)
     # the bit path stores 64 steps per word, so the same memory holds 64x more steps
     steps_per_chunk = 64 * chunk_steps if p == 0.5 else chunk_steps
@@ -168,7 +168,7 @@ def endpoint_pmf(
     Computed in log space (:func:`log_binomial_pmf`) so n = 10^4 and beyond neither
     overflows nor underflows needlessly; p in {0, 1} gives the point mass at -n or n.
     """
-    n, p = check_count(n, "n"), check_probability(p)
+    n, p = check_int(n, "n"), check_probability(p)
     if dtype not in (torch.float32, torch.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
     j = torch.arange(n + 1, device=device, dtype=torch.float64)  # j = (n + k)/2 up-steps
@@ -197,6 +197,6 @@ def log_binomial_pmf(n: torch.Tensor, j: torch.Tensor, p: float) -> torch.Tensor
 
 def endpoint_mean_var(n: int, p: float = 0.5) -> tuple[float, float]:
     """E[S_n] = n (p - q) and Var[S_n] = 4 n p q, eq. (1.2)."""
-    n, p = check_count(n, "n"), check_probability(p)
+    n, p = check_int(n, "n"), check_probability(p)
     q = 1.0 - p
     return n * (p - q), 4.0 * n * p * q

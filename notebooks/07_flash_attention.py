@@ -1,0 +1,468 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 07 · FlashAttention: from online softmax to a Triton kernel
+#
+# Attention is $O = \mathrm{softmax}(QK^\top/\sqrt d)\,V$. Computed naively it writes two
+# $N \times N$ matrices to memory, and for long sequences the GPU spends its time moving them,
+# not computing. FlashAttention computes *exactly the same* $O$ without ever forming them:
+# softmax can be computed online, chunk by chunk, so attention can be tiled into blocks that
+# fit in on-chip memory.
+#
+# **Learning goals.** After this chapter you can
+# 1. explain the memory wall of standard attention and measure it;
+# 2. derive safe softmax and online softmax, and prove that any chunking gives the same result;
+# 3. tile the forward pass (FlashAttention-2 order) and save only the log-sum-exp;
+# 4. derive the backward pass ($dV$, $dP$, $dS = P\circ(dP-\Delta)$, $dQ$, $dK$) and check it;
+# 5. count HBM traffic of standard vs tiled attention as a function of $N$, $d$, $M$;
+# 6. read a Triton kernel top to bottom and run it (on a GPU, or on the CPU through Triton's interpreter).
+#
+# **Prerequisites.** Matrix calculus for softmax, PyTorch autograd, the idea of a GPU memory
+# hierarchy (HBM vs on-chip SRAM).
+#
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 10 s on a 2-core CPU; full mode
+# (larger N) about 15 s. On a GPU the Triton kernel is compiled and runs natively instead of
+# in the interpreter.
+
+# %%
+# %matplotlib inline
+# Importing the kernel module first matters on a CPU-only machine: it sets TRITON_INTERPRET=1
+# before anything imports triton, so the same kernels run in Triton's interpreter.
+import math
+import time
+from itertools import pairwise
+
+import torch
+import torch.nn.functional as F
+from IPython.display import display
+
+from course_lib import runtime
+from course_lib.attention import (
+    attention_flops,
+    causal_mask,
+    online_softmax,
+    online_softmax_states,
+    safe_softmax,
+    standard_attention,
+    standard_io,
+    tiled_attention,
+    tiled_attention_backward,
+    tiled_attention_forward,
+    tiled_io,
+    viz,
+)
+from course_lib.attention.memory import peak_tensor_bytes
+from course_lib.attention.triton_kernel import flash_attention, interpreter_active
+from course_lib.checks import assert_close, check
+
+gen = runtime.seed_all(7)
+DEVICE = runtime.device()
+print(runtime.describe())
+print("Triton interpreter (CPU):", interpreter_active())
+
+# Sizes: small in fast mode (CI), larger in full mode.
+NS_MEMORY = runtime.pick(fast=[128, 256, 512], full=[256, 512, 1024, 2048])
+N_TRITON = runtime.pick(fast=96, full=256)
+
+# %% [markdown]
+# ## 1 · Standard attention and its memory wall
+#
+# For one head with $Q, K, V \in \mathbb R^{N\times d}$:
+#
+# $$S = \frac{QK^\top}{\sqrt d}, \qquad P = \mathrm{softmax}(S)\ \text{(row-wise)}, \qquad O = PV. \tag{1.1}$$
+#
+# $S$ and $P$ have $N^2$ entries each. A standard implementation runs three kernels and
+# round-trips both through HBM, the GPU's large but slow memory:
+# read $Q,K$ and write $S$; read $S$ and write $P$; read $P, V$ and write $O$. That is
+# $4Nd + 4N^2$ element transfers, $\Theta(Nd + N^2)$ — for $N = 16\,384$ and $d = 64$ the
+# $N^2$ terms are 250 times the $Nd$ terms.
+
+# %%
+q, k, v = (torch.randn(2, 4, 200, 32, generator=gen, dtype=torch.float64) for _ in range(3))
+for causal in (False, True):
+    ours = standard_attention(q, k, v, causal=causal)
+    sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+    assert_close(ours, sdpa, atol=1e-12, label=f"standard attention vs SDPA, causal={causal}")
+
+# %% [markdown]
+# **Measured: peak memory grows like $N^2$.** `peak_tensor_bytes` counts the bytes of live
+# tensors an operation creates (PyTorch has no peak-memory counter on the CPU; on a GPU
+# `torch.cuda.max_memory_allocated` does this job).
+
+# %%
+mem_standard = {}
+for n in NS_MEMORY:
+    qn, kn, vn = (torch.randn(1, 4, n, 64, generator=gen) for _ in range(3))
+    start = time.perf_counter()
+    _, peak = peak_tensor_bytes(standard_attention, qn, kn, vn)
+    mem_standard[n] = peak
+    print(
+        f"N = {n:5d}: peak {peak / 2**20:7.2f} MiB = {peak / (4 * 4 * n * n):.2f} x (4 heads x N^2 fp32),"
+        f" {time.perf_counter() - start:.3f} s"
+    )
+ns = sorted(mem_standard)
+ratios = [mem_standard[b] / mem_standard[a] for a, b in pairwise(ns)]
+assert all(3.6 < r < 4.4 for r in ratios), ratios  # doubling N quadruples the memory
+
+# %% [markdown]
+# ## 2 · Safe softmax and online softmax
+#
+# $e^{x}$ overflows float32 for $x > 88$. Subtracting the row maximum changes nothing
+# mathematically and keeps every exponent $\le 0$:
+#
+# $$\mathrm{softmax}(x)_j = \frac{e^{x_j - m}}{\sum_i e^{x_i - m}}, \qquad m = \max_i x_i. \tag{2.1}$$
+#
+# **Online softmax.** Process $x$ in chunks, keeping a running max $m$ and a running sum
+# $\ell = \sum_{\text{seen}} e^{x_i - m}$. When a chunk $c$ arrives, the old sum was taken
+# relative to the old max, so it is rescaled:
+#
+# $$m' = \max\!\big(m, \max_j c_j\big), \qquad \ell' = \ell\, e^{m - m'} + \sum_j e^{c_j - m'}. \tag{2.2}$$
+#
+# By induction, after the last chunk $m = \max_i x_i$ and $\ell = \sum_i e^{x_i - m}$ — for
+# *any* split. The same rescaling applies to a running output
+# $o = \sum_{\text{seen}} e^{x_j - m} v_j$, so attention needs only one pass over $K, V$:
+#
+# $$o' = o\, e^{m - m'} + \sum_j e^{c_j - m'} v_j, \qquad O = o / \ell. \tag{2.3}$$
+#
+# A row whose scores are all $-\infty$ (fully masked) has no softmax; we return zeros, and
+# the code shifts such rows by 0 instead of computing $(-\infty) - (-\infty) = \mathrm{NaN}$.
+
+# %%
+x = torch.tensor([1000.0, 1001.0, 999.0])
+print("naive exp overflows:", torch.exp(x) / torch.exp(x).sum())
+assert_close(
+    safe_softmax(x), torch.softmax(x.double(), dim=0), rtol=1e-6, label="safe softmax (2.1)"
+)
+
+# %% [markdown]
+# **Check (2.2)–(2.3): any chunking gives the exact softmax.** Random rows, random splits,
+# including $-\infty$ entries and fully masked rows. (The unit tests run the same property
+# with hypothesis over hundreds of random cases.)
+
+# %%
+g = torch.Generator().manual_seed(0)
+for trial in range(200):
+    n = int(torch.randint(1, 50, (1,), generator=g))
+    row = 5 * torch.randn(n, generator=g, dtype=torch.float64)
+    row[torch.rand(n, generator=g) < 0.2] = float("-inf")
+    if trial % 25 == 0:
+        row[:] = float("-inf")  # fully masked
+    cuts = sorted(torch.randint(0, n + 1, (3,), generator=g).tolist())
+    sizes = [b - a for a, b in pairwise([0, *cuts, n])]
+    got = online_softmax(row, sizes)
+    assert not torch.isnan(got).any()
+    expected = torch.zeros_like(row) if torch.isneginf(row).all() else torch.softmax(row, 0)
+    assert torch.allclose(got, expected, rtol=1e-12, atol=1e-15), (row, sizes)
+v_row = torch.randn(40, 3, generator=g, dtype=torch.float64)
+x_row = torch.randn(40, generator=g, dtype=torch.float64)
+*_, state = online_softmax_states(x_row, 7, v_row)
+assert_close(
+    state.normalised(), torch.softmax(x_row, 0) @ v_row, rtol=1e-12, label="online output (2.3)"
+)
+print("200 random rows: online softmax = softmax for every split; masked rows give zeros")
+
+# %% [markdown]
+# ### Widget (a): online-softmax stepper
+# Step through the chunks: the running max only moves up, the log-sum-exp $m + \log \ell$
+# grows, and the partial output $o/\ell$ converges to the exact $\mathrm{softmax}(x)V$ at the
+# last chunk.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+viz.online_softmax_widget(n=24, chunk=6)
+
+# %% [markdown]
+# ## 3 · Tiling the forward pass
+#
+# Split $Q$ into row blocks $Q_i$ (outer loop) and $K, V$ into blocks $K_j, V_j$ (inner loop:
+# the FlashAttention-2 order). For each $Q_i$, keep $m, \ell, o$ per row and apply (2.2)–(2.3)
+# with $c = S_{ij} = Q_i K_j^\top/\sqrt d$:
+#
+# $$m' = \max(m, \mathrm{rowmax}\, S_{ij}),\quad \tilde P_{ij} = e^{S_{ij} - m'},\quad
+#   \ell' = e^{m-m'}\ell + \mathrm{rowsum}\,\tilde P_{ij},\quad o' = e^{m-m'} o + \tilde P_{ij} V_j. \tag{3.1}$$
+#
+# At the end $O_i = o/\ell$, and we save one number per row, the log-sum-exp
+# $L_i = m + \log \ell$: the backward pass rebuilds $P$ from it. Here is the inner loop of
+# `tiled_attention_forward`:
+#
+# ```python
+# s = q_i @ k_j.T * scale                          # S_ij
+# m_new = torch.maximum(m, s.amax(-1))             # m' = max(m, rowmax S_ij)
+# p = torch.exp(s - m_new[:, None])                # P~_ij = exp(S_ij - m')
+# alpha = torch.exp(m - m_new)                     # e^{m - m'}
+# l = alpha * l + p.sum(-1)                        # l' = e^{m-m'} l + rowsum P~
+# o = alpha[:, None] * o + p @ v_j                 # o' = e^{m-m'} o + P~ V_j
+# ```
+
+# %%
+for causal in (False, True):
+    for n, bq, bk in [(200, 64, 32), (77, 16, 64)]:  # ragged: N not a multiple of the blocks
+        qn, kn, vn = (
+            torch.randn(1, 2, n, 32, generator=gen, dtype=torch.float64) for _ in range(3)
+        )
+        out, lse = tiled_attention_forward(qn, kn, vn, causal=causal, block_q=bq, block_k=bk)
+        s = qn @ kn.transpose(-2, -1) / math.sqrt(32)
+        if causal:
+            s = s.masked_fill(~causal_mask(n, n), float("-inf"))
+        assert_close(
+            out,
+            standard_attention(qn, kn, vn, causal=causal),
+            atol=1e-12,
+            label=f"tiled O, N={n}, blocks {bq}x{bk}, causal={causal}",
+        )
+        assert_close(lse, torch.logsumexp(s, -1), atol=1e-12, label="saved log-sum-exp L")
+
+# %% [markdown]
+# **Measured: peak memory of the tiled pass grows like $N$.** Only blocks of size
+# $B_r \times B_c$ and the $N \times d$ inputs and outputs exist.
+
+# %%
+mem_tiled = {}
+for n in NS_MEMORY:
+    qn, kn, vn = (torch.randn(1, 4, n, 64, generator=gen) for _ in range(3))
+    _, mem_tiled[n] = peak_tensor_bytes(
+        tiled_attention_forward, qn, kn, vn, block_q=128, block_k=128
+    )
+    print(
+        f"N = {n:5d}: tiled peak {mem_tiled[n] / 2**20:6.2f} MiB   standard {mem_standard[n] / 2**20:7.2f} MiB"
+    )
+# peak = a + b N: each doubling of N adds twice the previous increase (for N^2 it is 4 times)
+increases = [mem_tiled[b] - mem_tiled[a] for a, b in pairwise(ns)]
+growth = [d2 / d1 for d1, d2 in pairwise(increases)]
+print("growth of the increases:", [f"{g:.2f}" for g in growth])
+assert all(1.8 < g < 2.2 for g in growth), growth  # linear in N
+assert mem_tiled[ns[-1]] < mem_standard[ns[-1]] / 2
+
+# %% [markdown]
+# ### Widget (b): the tiling view
+# Step through the tiles in FlashAttention-2 order. Left: the score matrix, with the tile on
+# chip (red), the current query block (outlined) and the finished tiles; with `causal=True`
+# the tiles above the diagonal are skipped entirely. Middle: the running max and log-sum-exp of
+# the block's rows. Right: HBM bytes moved so far against standard attention's total.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+viz.tiling_widget(n=64, d=16, block_q=16, block_k=16, causal=True)
+
+# %% [markdown]
+# ## 4 · The backward pass
+#
+# With $dO = \partial\mathcal L/\partial O$: from $O = PV$, $dV = P^\top dO$ and $dP = dO\,V^\top$.
+# Row-wise, $P_i = \mathrm{softmax}(S_i)$ has Jacobian $\mathrm{diag}(P_i) - P_i P_i^\top$, so
+#
+# $$dS_{ij} = P_{ij}\Big(dP_{ij} - \sum_k P_{ik}\, dP_{ik}\Big) = P_{ij}\,(dP_{ij} - \Delta_i),
+#   \qquad \Delta_i = \sum_k P_{ik} dP_{ik} = dO_i \cdot O_i, \tag{4.1}$$
+#
+# the last step because $\sum_k P_{ik} dP_{ik} = \sum_k P_{ik}\, dO_i\cdot V_k = dO_i \cdot O_i$.
+# Finally $dQ = dS\,K/\sqrt d$ and $dK = dS^\top Q/\sqrt d$. Nothing of size $N\times N$ is
+# stored: each block recomputes $P_{ij} = e^{S_{ij} - L_i}$ from the saved log-sum-exp, and
+# $\Delta$ is one number per row.
+
+# %%
+qn, kn, vn = (
+    torch.randn(1, 2, 50, 16, generator=gen, dtype=torch.float64, requires_grad=True)
+    for _ in range(3)
+)
+d_out = torch.randn(1, 2, 50, 16, generator=gen, dtype=torch.float64)
+for causal in (False, True):
+    ref = torch.autograd.grad(standard_attention(qn, kn, vn, causal=causal), (qn, kn, vn), d_out)
+    out, lse = tiled_attention_forward(qn, kn, vn, causal=causal, block_q=16, block_k=16)
+    ours = tiled_attention_backward(
+        qn, kn, vn, out, lse, d_out, causal=causal, block_q=16, block_k=16
+    )
+    for name, a, b in zip(("dQ", "dK", "dV"), ours, ref, strict=True):
+        assert_close(a, b, atol=1e-12, label=f"{name} by (4.1) vs autograd, causal={causal}")
+
+# %% [markdown]
+# **Check with `gradcheck`.** The autograd wrapper `tiled_attention` must agree with finite
+# differences in float64.
+
+# %%
+small = tuple(
+    torch.randn(1, 1, 13, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    for _ in range(3)
+)
+assert torch.autograd.gradcheck(
+    lambda a, b, c: tiled_attention(a, b, c, causal=True, block_q=4, block_k=3), small
+)
+print("gradcheck passed")
+
+# %% [markdown]
+# ## 5 · IO complexity
+#
+# Standard attention moves $4Nd + 4N^2$ elements (section 1). The tiled pass, with on-chip
+# memory $M$ and the FlashAttention paper's block sizes $B_c = \lceil M/4d\rceil$,
+# $B_r = \min(B_c, d)$, reads $Q$ once, reads $K$ and $V$ once per query block
+# ($T_r = \lceil N/B_r\rceil$ times) and writes $O$ and $L$ once:
+#
+# $$\text{tiled traffic} = Nd + 2Nd\,T_r + Nd + N = \Theta\!\left(\frac{N^2 d^2}{M}\right)
+#   \quad (d \le M \le Nd). \tag{5.2}$$
+#
+# Both grow like $N^2$, but the tiled constant is $2d/B_r$ instead of 4 and, in the regime
+# $B_r < d$, shrinks as $M$ grows; a real kernel also keeps $S$ and $P$ in registers at
+# full precision and fuses three kernels into one.
+
+# %%
+display(viz.io_figure(d=64, m=100_000))
+n_io, d_io = 4096, 64
+assert standard_io(n_io, d_io).total == 4 * n_io * d_io + 4 * n_io**2
+traffic = {m: tiled_io(n_io, d_io, m).total for m in (4 * d_io * 8, 4 * d_io * 16, 4 * d_io * 32)}
+print({m: f"{t:,}" for m, t in traffic.items()})
+ms = sorted(traffic)
+assert all(1.9 < traffic[a] / traffic[b] < 2.1 for a, b in pairwise(ms))  # Theta(1/M) while B_r < d
+assert (
+    tiled_io(2 * n_io, d_io, 100_000).total / tiled_io(n_io, d_io, 100_000).total > 3.9
+)  # Theta(N^2)
+
+# %% [markdown]
+# **Relating counts to time.** On the CPU, memory traffic is not the bottleneck of our plain
+# PyTorch tiled loop (Python overhead is), so the timing below only shows that standard
+# attention's time grows like $N^2$. The GPU benchmark (`benchmarks/attention.py`) is where the
+# saved traffic turns into speed.
+
+# %%
+times = {}
+for n in NS_MEMORY:
+    qn, kn, vn = (torch.randn(1, 4, n, 64, generator=gen) for _ in range(3))
+    standard_attention(qn, kn, vn)
+    start = time.perf_counter()
+    for _ in range(3):
+        standard_attention(qn, kn, vn)
+    times[n] = (time.perf_counter() - start) / 3
+    print(
+        f"N = {n:5d}: standard attention {1e3 * times[n]:7.2f} ms,"
+        f" {attention_flops(4, n, 64) / times[n] / 1e9:6.1f} GFLOP/s"
+    )
+
+# %% [markdown]
+# ## 6 · The Triton kernel
+#
+# `course_lib/attention/triton_kernel.py` holds three kernels: the forward (one program per
+# block of 128 query rows on a GPU, looping over key blocks with (3.1), accumulating in fp32,
+# using $e^x = 2^{x\log_2 e}$), and the two backward kernels of FlashAttention-2 (one program
+# per key block accumulates $dK, dV$; one per query block accumulates $dQ$, so no atomics).
+# `flash_attention(q, k, v, is_causal=..., scale=...)` has the call shape of
+# `F.scaled_dot_product_attention` and is a `torch.autograd.Function`.
+#
+# **On a CPU-only machine** the kernels run in Triton's *interpreter* (`TRITON_INTERPRET=1`),
+# which executes each program with NumPy, one after another: slow, so we keep $N$ small, and
+# **bfloat16 is computed wrongly there**, so we use float32 (and float16). On a GPU the same
+# call compiles the kernels and runs fp16/bf16 at full speed. Here is the forward kernel's
+# inner loop:
+
+# %%
+import inspect
+
+from course_lib.attention import triton_kernel
+
+source = inspect.getsource(
+    triton_kernel._fwd_kernel.fn
+    if hasattr(triton_kernel._fwd_kernel, "fn")
+    else triton_kernel._fwd_kernel
+)
+start = source.index("for start_n")
+print(source[start : source.index("l_safe")])
+
+# %% [markdown]
+# **Check: the kernel against the reference, forward and backward, causal and not, with a
+# length that is not a multiple of the block size.**
+
+# %%
+dtype = torch.float32 if interpreter_active() else torch.bfloat16
+dev = "cpu" if interpreter_active() else DEVICE
+tol = 2e-5 if dtype == torch.float32 else 2e-2
+for causal in (False, True):
+    qn, kn, vn = (
+        torch.randn(1, 2, N_TRITON + 5, 64, generator=gen).to(dev, dtype).requires_grad_()
+        for _ in range(3)
+    )
+    out = flash_attention(qn, kn, vn, is_causal=causal)
+    d_out = torch.randn(out.shape, generator=gen).to(dev, dtype)
+    grads = torch.autograd.grad(out, (qn, kn, vn), d_out)
+    q64, k64, v64 = (t.detach().double().requires_grad_() for t in (qn, kn, vn))
+    ref = standard_attention(q64, k64, v64, causal=causal)
+    ref_grads = torch.autograd.grad(ref, (q64, k64, v64), d_out.double())
+    assert_close(out, ref, atol=tol, rtol=0, label=f"Triton O ({dtype}, causal={causal})")
+    for name, a, b in zip(("dQ", "dK", "dV"), grads, ref_grads, strict=True):
+        assert_close(
+            a, b, atol=4 * tol * max(1.0, b.abs().max().item()), rtol=0, label=f"Triton {name}"
+        )
+
+# %% [markdown]
+# On a GPU, `python benchmarks/attention.py` measures TFLOP/s of this kernel and of PyTorch's
+# own FlashAttention, memory-efficient and cuDNN backends in the same run (bf16, head dims 64
+# and 128, $N$ from 1k to 16k, causal and not).
+
+# %% [markdown]
+# ## Exercises
+#
+# Replace `None` with your answer; `check` tells you whether it is right. Worked solutions:
+# `solutions/07_flash_attention_solutions.ipynb`.
+#
+# **07.1** Standard attention for one head with $N = 4096$, $d = 64$: how many elements does it
+# move between HBM and the chip (reads + writes)?
+
+# %%
+answer = None
+check("07.1", answer)
+
+# %% [markdown]
+# **07.2** Write `combine(m1, l1, m2, l2)` returning `(m, l)` for the union of two chunks whose
+# online-softmax states are $(m_1, \ell_1)$ and $(m_2, \ell_2)$. (This is what lets a GPU split
+# the key dimension across programs, as in FlashDecoding.)
+
+# %%
+combine = None
+check("07.2", combine)
+
+# %% [markdown]
+# **07.3** Scores $x = [0.5, 2.0, -1.0, 3.0, 0.0, 4.5]$ are processed in chunks of 2. What is
+# the running sum $\ell$ after the second chunk?
+
+# %%
+answer = None
+check("07.3", answer)
+
+# %% [markdown]
+# **07.4** How many bytes does the float32 score matrix $S$ take for batch 1, 16 heads and
+# $N = 8192$?
+
+# %%
+answer = None
+check("07.4", answer)
+
+# %% [markdown]
+# **07.5** With on-chip memory $M = 16\,384$ elements and $d = 64$, what query block size $B_r$
+# does the FlashAttention paper's rule give?
+
+# %%
+answer = None
+check("07.5", answer)
+
+# %% [markdown]
+# **07.6** How many FLOPs does a causal attention forward take for $BH = 32$, $N = 2048$,
+# $d = 128$?
+
+# %%
+answer = None
+check("07.6", answer)
+
+# %% [markdown]
+# ## Summary
+#
+# * Standard attention is memory-bound: $S$ and $P$ cost $\Theta(N^2)$ memory and traffic.
+# * Online softmax rescales a running sum when the running max changes; any chunking is exact,
+#   and masked rows are handled without NaN.
+# * Tiling with online softmax gives the exact output with $\Theta(N)$ memory; saving the
+#   log-sum-exp lets the backward pass recompute $P$ block by block, with
+#   $dS = P \circ (dP - \Delta)$, $\Delta = \mathrm{rowsum}(dO \circ O)$.
+# * The Triton kernel is the same algorithm with blocks in registers and shared memory; the
+#   same source runs on the CPU interpreter for checking and on a GPU for speed.

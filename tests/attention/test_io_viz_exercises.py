@@ -1,0 +1,115 @@
+"""IO model, figures, widgets and exercises of Chapter 07."""
+
+import pytest
+from matplotlib.figure import Figure
+
+from course_lib.attention import attention_flops, standard_io, tiled_block_sizes, tiled_io, viz
+from course_lib.attention.exercises import EXERCISES
+from course_lib.attention.io_model import tile_schedule, tiled_traffic_after
+from course_lib.checks import check
+
+
+def test_standard_io_counts():
+    io = standard_io(1000, 64)
+    assert io.reads == 3 * 1000 * 64 + 2 * 1000**2
+    assert io.writes == 1000 * 64 + 2 * 1000**2
+    assert io.bytes(2) == 2 * (4 * 1000 * 64 + 4 * 1000**2)
+
+
+def test_tiled_io_scales_as_n2_d2_over_m():
+    d, m = 64, 100_000
+    a, b = tiled_io(8192, d, m).total, tiled_io(16384, d, m).total
+    assert 3.8 < b / a < 4.2  # Theta(N^2): doubling N quadruples the traffic
+    assert tiled_io(16384, d, m).total < standard_io(16384, d).total
+    # while B_r < d (M < 4 d^2) the traffic is Theta(N^2 d^2 / M): doubling M halves it
+    n = 16384
+    small, large = tiled_io(n, d, 4 * d * 16).total, tiled_io(n, d, 4 * d * 32).total
+    assert 1.9 < small / large < 2.1
+    b_r, b_c = tiled_block_sizes(d, m)
+    assert (b_r, b_c) == (64, 391) and 4 * d * b_c >= m
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_traffic_replay_matches_closed_form(causal):
+    n, d, block = 96, 16, 16
+    schedule = tile_schedule(n, block, block, causal)
+    last = tiled_traffic_after(n, d, block, block, len(schedule) - 1, causal)
+    total = last.total + block * (d + 1)  # the last query block writes O and L at the end
+    if not causal:
+        assert total == tiled_io(n, d, 4 * d * block).total
+    else:
+        # causal: query block i streams i + 1 key blocks instead of all of them
+        t = n // block
+        assert last.reads == n * d + 2 * d * block * t * (t + 1) // 2
+
+
+def test_io_errors():
+    with pytest.raises(ValueError, match="at least 4 d"):
+        tiled_block_sizes(64, 100)
+    with pytest.raises(ValueError, match="n must be a positive int"):
+        standard_io(0, 4)
+    with pytest.raises(ValueError, match="step must be"):
+        tiled_traffic_after(32, 4, 16, 16, 99)
+    assert attention_flops(2, 10, 4, causal=True) == 2 * 10 * 10 * 4 * 2
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: viz.online_softmax_figure(n=12, chunk=4, step=2),
+        lambda: viz.tiling_figure(n=32, step=2, causal=True),
+        lambda: viz.io_figure(ns=(256, 512)),
+    ],
+)
+def test_figures(make):
+    fig = make()
+    assert isinstance(fig, Figure)
+    assert all(ax.get_ylabel() for ax in fig.axes)
+
+
+def test_widgets_redraw():
+    for widget in (viz.online_softmax_widget(n=12, chunk=4), viz.tiling_widget(n=32)):
+        controls, image = widget.children
+        before = bytes(image.value)
+        controls.children[0].value = controls.children[0].value + 1
+        assert bytes(image.value) != before
+
+
+def test_figure_bad_step():
+    with pytest.raises(ValueError, match="step must be in"):
+        viz.online_softmax_figure(n=12, chunk=4, step=9)
+    with pytest.raises(ValueError, match="step must be"):
+        viz.tiling_figure(n=32, step=1000)
+
+
+def test_exercises_reject_wrong_answers():
+    wrong = {
+        "07.1": 4 * 4096 * 64 + 2 * 4096**2,
+        "07.2": lambda m1, l1, m2, l2: (max(m1, m2), l1 + l2),
+        "07.3": 1.0,
+        "07.4": 8192 * 8192 * 4,
+        "07.5": 64 * 4,
+        "07.6": 4 * 32 * 2048**2 * 128,
+    }
+    assert 3 <= len(EXERCISES.exercises) <= 6
+    for ex in EXERCISES.exercises:
+        assert not check(ex.id, wrong[ex.id]), ex.id
+
+
+def test_peak_memory_is_quadratic_for_standard_and_linear_for_tiled():
+    import torch
+
+    from course_lib.attention import standard_attention, tiled_attention_forward
+    from course_lib.attention.memory import peak_tensor_bytes
+
+    peaks = {}
+    for n in (256, 512):
+        q, k, v = (torch.randn(1, 2, n, 16) for _ in range(3))
+        _, std = peak_tensor_bytes(standard_attention, q, k, v)
+        _, tiled = peak_tensor_bytes(tiled_attention_forward, q, k, v, block_q=32, block_k=32)
+        peaks[n] = (std, tiled)
+        assert std >= 2 * (2 * n * n * 4)  # at least S and P (2 heads, fp32) alive together
+    assert 3.8 < peaks[512][0] / peaks[256][0] < 4.2  # N^2
+    assert 1.5 < peaks[512][1] / peaks[256][1] < 2.3  # N plus a per-block constant
+    with pytest.raises(TypeError, match="callable"):
+        peak_tensor_bytes(3)
