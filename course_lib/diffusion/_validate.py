@@ -1,48 +1,23 @@
-"""Input validation shared by the diffusion modules (clear ``TypeError``/``ValueError``)."""
+"""Input validation for the diffusion modules (clear ``TypeError``/``ValueError``).
+
+The scalar checks are the course-wide ones from :mod:`course_lib.validation`; the tensor,
+noise and device helpers here are specific to this chapter.
+"""
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import torch
 
+from ..validation import check_generator, check_int, check_real
 
-def check_int(value: object, name: str, *, minimum: int = 0) -> int:
-    """An integer ``>= minimum`` (bools and floats are rejected, even 3.0)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def check_real(
-    value: object,
-    name: str,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    """A finite real number in the stated interval."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
-    ok = math.isfinite(v)
-    if low is not None:
-        ok = ok and (v > low if low_open else v >= low)
-    if high is not None:
-        ok = ok and (v < high if high_open else v <= high)
-    if not ok:
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
-        left = "(" if low_open or low is None else "["
-        right = ")" if high_open or high is None else "]"
-        interval = f"{left}{lo}, {hi}{right}"
-        raise ValueError(f"{name} must be a finite number in {interval}, got {value}")
-    return v
+__all__ = [
+    "check_generator",
+    "check_int",
+    "check_real",
+    "check_tensor",
+    "randn_like",
+    "resolve_device",
+]
 
 
 def check_tensor(x: object, name: str, *, min_dim: int = 1, floating: bool = True) -> torch.Tensor:
@@ -58,17 +33,8 @@ def check_tensor(x: object, name: str, *, min_dim: int = 1, floating: bool = Tru
     return x
 
 
-def check_generator(generator: object) -> torch.Generator | None:
-    """``None`` or a ``torch.Generator``."""
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(
-            f"generator must be a torch.Generator or None, got {type(generator).__name__}"
-        )
-    return generator
-
-
 def randn_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """Standard normal noise shaped like ``x``, drawn from ``generator`` (never the global RNG).
+    """Standard normal noise shaped like ``x`` from ``generator`` (global RNG only if it is None).
 
     The draw happens on the generator's device and is moved to ``x``'s device, so a CPU
     generator drives a CUDA computation reproducibly.

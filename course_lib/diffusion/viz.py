@@ -12,16 +12,14 @@ into an ``ipywidgets.Image`` (PNG), so it works in any front end without an Outp
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
-from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from ..plotting import COLORS, course_style, label_axes, new_figure
+from ..plotting import COLORS, course_style, figure_png, figure_widget, label_axes, new_figure
 from ._validate import check_int, check_real
 from .forward import q_sample
 from .metrics import mmd
@@ -43,13 +41,6 @@ __all__ = [
 ]
 
 _LIM = 3.2
-
-
-def figure_png(fig: Figure) -> bytes:
-    """PNG bytes of a figure (what the widgets display)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 def density_grid(
@@ -119,7 +110,7 @@ def forward_diffusion_widget(t: int = 100, schedule: str = "linear", T: int = 10
             options=["linear", "cosine"], value=schedule, description="schedule"
         ),
     }
-    return _figure_widget(lambda **kw: forward_diffusion_figure(T=T, **kw), controls)
+    return figure_widget(lambda **kw: forward_diffusion_figure(T=T, **kw), controls)
 
 
 def _model_device(denoiser: object) -> torch.device:
@@ -196,7 +187,7 @@ def sampler_explorer_widget(
             value=0.0, min=0.0, max=1.0, step=0.1, description="η", continuous_update=False
         ),
     }
-    return _figure_widget(
+    return figure_widget(
         lambda **kw: sampler_explorer_figure(denoiser=denoiser, n=n, **kw), controls
     )
 
@@ -236,16 +227,3 @@ def digits_figure(images: torch.Tensor, n_cols: int = 8, title: str = "samples")
                 ax.imshow(imgs[i, 0], cmap="gray_r", vmin=-1, vmax=1)
         fig.suptitle(title)
     return fig
-
-
-def _figure_widget(draw: Callable[..., Figure], controls: dict[str, widgets.Widget]) -> widgets.Box:
-    """Controls above an Image; every change redraws the figure as PNG."""
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="900px"))
-
-    def refresh(_: Any = None) -> None:
-        image.value = figure_png(draw(**{name: c.value for name, c in controls.items()}))
-
-    for control in controls.values():
-        control.observe(refresh, names="value")
-    refresh()
-    return widgets.VBox([widgets.HBox(list(controls.values())), image])
