@@ -110,9 +110,16 @@ def _up_steps_symmetric(n_walks: int, n_steps: int, generator, device) -> torch.
     return _popcount_rows(words)
 
 
-def _up_steps_general(n_walks: int, n_steps: int, p: float, generator, device) -> torch.Tensor:
-    """K = number of up-steps: count of 31-bit uniforms below round(p 2^31)."""
-    up = _up_mask((n_walks, n_steps), p, generator, device)
+def _up_steps_general(
+    n_steps: int, p: float, generator, r: torch.Tensor, up: torch.Tensor
+) -> torch.Tensor:
+    """K = number of up-steps: count of 31-bit uniforms below round(p 2^31).
+
+    ``r`` (int32) and ``up`` (bool), both (rows, n_steps), are reused from chunk to chunk so
+    the loop allocates nothing large.
+    """
+    r.random_(0, 2**31, generator=generator)
+    torch.le(r, round(p * 2**31) - 1, out=up)  # r < t  <=>  r <= t - 1 (see _up_mask)
     return up.view(torch.uint8).sum(dim=1, dtype=torch.int64)
 
 
@@ -145,13 +152,16 @@ def sample_endpoints(
     out = torch.empty(n_walks, dtype=torch.int64, device=dev)
     # the bit path stores 64 steps per word, so the same memory holds 64x more steps
     steps_per_chunk = 64 * chunk_steps if p == 0.5 else chunk_steps
-    rows = max(1, steps_per_chunk // max(n_steps, 1))
+    rows = max(1, min(steps_per_chunk // max(n_steps, 1), n_walks))
+    if p != 0.5:  # buffers reused by every chunk of the general path
+        r_buf = torch.empty(rows, n_steps, dtype=torch.int32, device=dev)
+        up_buf = torch.empty(rows, n_steps, dtype=torch.bool, device=dev)
     for start in range(0, n_walks, rows):
         m = min(rows, n_walks - start)
         if p == 0.5:
             k = _up_steps_symmetric(m, n_steps, generator, dev)
         else:
-            k = _up_steps_general(m, n_steps, p, generator, dev)
+            k = _up_steps_general(n_steps, p, generator, r_buf[:m], up_buf[:m])
         out[start : start + m] = 2 * k - n_steps  # S_n = 2K - n
     return out
 
