@@ -356,20 +356,16 @@ for n in NS_MEMORY:
 # which executes each program with NumPy, one after another: slow, so we keep $N$ small, and
 # **bfloat16 is computed wrongly there**, so we use float32 (and float16). On a GPU the same
 # call compiles the kernels and runs fp16/bf16 at full speed. Here is the forward kernel's
-# inner loop:
+# inner loop, `_fwd_inner`: the kernel calls it twice, first without masks for the key blocks
+# that lie wholly inside the sequence and left of the diagonal, then with masks for the rest.
 
 # %%
 import inspect
 
 from course_lib.attention import triton_kernel
 
-source = inspect.getsource(
-    triton_kernel._fwd_kernel.fn
-    if hasattr(triton_kernel._fwd_kernel, "fn")
-    else triton_kernel._fwd_kernel
-)
-start = source.index("for start_n")
-print(source[start : source.index("l_safe")])
+inner = triton_kernel._fwd_inner
+print(inspect.getsource(getattr(inner, "fn", inner)))
 
 # %% [markdown]
 # **Check: the kernel against the reference, forward and backward, causal and not, with a

@@ -58,6 +58,40 @@ def interpreter_active() -> bool:
 if triton is not None:
 
     @triton.jit
+    def _fwd_inner(
+        acc, l_i, m_i, q, K_z, V_z, stride_kn, stride_vn, rows, offs_n, offs_d, d_ok,
+        lo, hi, n_k, qk_scale,
+        BLOCK_N: tl.constexpr, CAUSAL: tl.constexpr, MASKED: tl.constexpr,
+    ):  # fmt: skip
+        """Key blocks lo..hi of the online-softmax recurrence (3.1) for one query block.
+
+        MASKED=False is used for blocks that lie entirely inside the sequence and (when
+        causal) entirely left of the diagonal, so the masks are skipped there.
+        """
+        for start_n in range(lo, hi, BLOCK_N):
+            cols = start_n + offs_n
+            if MASKED:
+                kv_mask = (cols[:, None] < n_k) & d_ok[None, :]
+            else:
+                kv_mask = d_ok[None, :]
+            k = tl.load(K_z + cols[:, None] * stride_kn + offs_d[None, :], mask=kv_mask, other=0.0)
+            s = tl.dot(q, tl.trans(k)) * qk_scale  # S_ij in log2 units
+            if MASKED:
+                valid = cols[None, :] < n_k
+                if CAUSAL:
+                    valid = valid & (cols[None, :] <= rows[:, None])
+                s = tl.where(valid, s, float("-inf"))
+            m_new = tl.maximum(m_i, tl.max(s, 1))  # m' = max(m, rowmax S)
+            shift = tl.where(m_new == float("-inf"), 0.0, m_new)  # no (-inf) - (-inf)
+            p = tl.exp2(s - shift[:, None])  # P~ = exp(S - m')
+            alpha = tl.exp2(m_i - shift)  # e^{m - m'}
+            l_i = l_i * alpha + tl.sum(p, 1)  # l' = e^{m-m'} l + rowsum P~
+            v = tl.load(V_z + cols[:, None] * stride_vn + offs_d[None, :], mask=kv_mask, other=0.0)
+            acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v)  # o' = e^{m-m'} o + P~ V
+            m_i = m_new
+        return acc, l_i, m_i
+
+    @triton.jit
     def _fwd_kernel(
         Q, K, V, O, L,
         stride_qz, stride_qm, stride_kz, stride_kn, stride_vz, stride_vn, stride_oz, stride_om,
@@ -78,28 +112,22 @@ if triton is not None:
         m_i = tl.full([BLOCK_M], float("-inf"), dtype=tl.float32)
         l_i = tl.zeros([BLOCK_M], dtype=tl.float32)
         acc = tl.zeros([BLOCK_M, BLOCK_D], dtype=tl.float32)
+        K_z, V_z = K + z * stride_kz, V + z * stride_vz
+        # Stage 1: full key blocks that need no mask (inside the sequence; when causal, left
+        # of the diagonal block). Stage 2: the remaining blocks, masked.
+        full_end = (n_k // BLOCK_N) * BLOCK_N
         hi = n_k
         if CAUSAL:  # keys j <= i only: stop after the diagonal block
             hi = tl.minimum((pid_m + 1) * BLOCK_M, n_k)
-        for start_n in range(0, hi, BLOCK_N):
-            cols = start_n + offs_n
-            kv_mask = (cols[:, None] < n_k) & d_ok[None, :]
-            k = tl.load(K + z * stride_kz + cols[:, None] * stride_kn + offs_d[None, :],
-                        mask=kv_mask, other=0.0)  # fmt: skip
-            s = tl.dot(q, tl.trans(k)) * qk_scale  # S_ij in log2 units
-            valid = cols[None, :] < n_k
-            if CAUSAL:
-                valid = valid & (cols[None, :] <= rows[:, None])
-            s = tl.where(valid, s, float("-inf"))
-            m_new = tl.maximum(m_i, tl.max(s, 1))  # m' = max(m, rowmax S)
-            shift = tl.where(m_new == float("-inf"), 0.0, m_new)  # no (-inf) - (-inf)
-            p = tl.exp2(s - shift[:, None])  # P~ = exp(S - m')
-            alpha = tl.exp2(m_i - shift)  # e^{m - m'}
-            l_i = l_i * alpha + tl.sum(p, 1)  # l' = e^{m-m'} l + rowsum P~
-            v = tl.load(V + z * stride_vz + cols[:, None] * stride_vn + offs_d[None, :],
-                        mask=kv_mask, other=0.0)  # fmt: skip
-            acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v)  # o' = e^{m-m'} o + P~ V
-            m_i = m_new
+            full_end = tl.minimum(full_end, (pid_m * BLOCK_M // BLOCK_N) * BLOCK_N)
+        acc, l_i, m_i = _fwd_inner(
+            acc, l_i, m_i, q, K_z, V_z, stride_kn, stride_vn, rows, offs_n, offs_d, d_ok,
+            0, full_end, n_k, qk_scale, BLOCK_N, CAUSAL, False,
+        )  # fmt: skip
+        acc, l_i, m_i = _fwd_inner(
+            acc, l_i, m_i, q, K_z, V_z, stride_kn, stride_vn, rows, offs_n, offs_d, d_ok,
+            full_end, hi, n_k, qk_scale, BLOCK_N, CAUSAL, True,
+        )  # fmt: skip
         l_safe = tl.where(l_i == 0.0, 1.0, l_i)
         out = acc / l_safe[:, None]  # O = o / l
         # L = m + log l, stored in natural-log units for the backward pass
