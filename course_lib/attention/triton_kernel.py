@@ -236,6 +236,19 @@ _GPU_FWD = {16: (128, 64, 4, 3), 32: (128, 64, 4, 3), 64: (128, 64, 4, 3), 128: 
 _GPU_BWD = {16: (64, 64, 4, 2), 32: (64, 64, 4, 2), 64: (64, 64, 4, 2), 128: (64, 64, 8, 2)}
 _INTERPRETER_BLOCKS = (32, 32, 1, 1)
 
+# On a GPU the forward kernel is autotuned over these (BLOCK_M, BLOCK_N, warps, stages),
+# keyed by the shapes; autotuning launches kernels, so it exists only when CUDA does.
+_FWD_TUNING = [(128, 64, 4, 3), (128, 128, 8, 3), (128, 64, 8, 4), (64, 64, 4, 3), (128, 32, 4, 4)]
+_fwd_kernel_tuned = None
+if triton is not None and torch.cuda.is_available() and not interpreter_active():
+    _fwd_kernel_tuned = triton.autotune(
+        configs=[
+            triton.Config({"BLOCK_M": bm, "BLOCK_N": bn}, num_warps=w, num_stages=st)
+            for bm, bn, w, st in _FWD_TUNING
+        ],
+        key=["n_q", "n_k", "HEAD_DIM", "CAUSAL"],
+    )(_fwd_kernel)
+
 
 def _configs(block_d: int) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
     if interpreter_active():
@@ -285,14 +298,19 @@ def _forward(q, k, v, causal: bool, scale: float, block_d: int):
     n_k = k3.shape[1]
     out = torch.empty_like(q3)
     lse = torch.empty(z, n_q, dtype=torch.float32, device=q.device)
-    grid = (triton.cdiv(n_q, bm), z)
-    _fwd_kernel[grid](
+    args = (
         q3, k3, v3, out, lse,
         q3.stride(0), q3.stride(1), k3.stride(0), k3.stride(1), v3.stride(0), v3.stride(1),
         out.stride(0), out.stride(1), n_q, n_k, scale * LOG2E,
-        HEAD_DIM=d, BLOCK_D=block_d, BLOCK_M=bm, BLOCK_N=bn, CAUSAL=causal,
-        num_warps=warps, num_stages=stages,
     )  # fmt: skip
+    if _fwd_kernel_tuned is not None and q.device.type == "cuda":
+        grid = lambda meta: (triton.cdiv(n_q, meta["BLOCK_M"]), z)  # noqa: E731
+        _fwd_kernel_tuned[grid](*args, HEAD_DIM=d, BLOCK_D=block_d, CAUSAL=causal)
+    else:
+        _fwd_kernel[(triton.cdiv(n_q, bm), z)](
+            *args, HEAD_DIM=d, BLOCK_D=block_d, BLOCK_M=bm, BLOCK_N=bn, CAUSAL=causal,
+            num_warps=warps, num_stages=stages,
+        )  # fmt: skip
     return out.reshape(q.shape), lse.reshape(q.shape[:-1])
 
 
