@@ -25,6 +25,7 @@ Tweedie: grad log p_t(x) = -(x - a D(x/a; s/a)) / s^2.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import torch
 
@@ -43,29 +44,29 @@ def _t(t: float | torch.Tensor, like: torch.Tensor | None = None) -> torch.Tenso
     return tt
 
 
-class SDE:
+class SDE(ABC):
     """Base class: a linear SDE dx = f(t) x dt + g(t) dw with marginal x(t) = a(t) x_0 + s(t)
     eps."""
 
+    @abstractmethod
     def f(self, t: float | torch.Tensor) -> torch.Tensor:
         """Drift coefficient f(t) (the drift is f(t) x)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def g(self, t: float | torch.Tensor) -> torch.Tensor:
         """Diffusion coefficient g(t)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def a(self, t: float | torch.Tensor) -> torch.Tensor:
         """Marginal mean coefficient a(t): E[x(t) | x_0] = a(t) x_0."""
-        raise NotImplementedError
 
+    @abstractmethod
     def s(self, t: float | torch.Tensor) -> torch.Tensor:
         """Marginal standard deviation s(t)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def prior_std(self) -> float:
         """Standard deviation of the Gaussian the reverse process starts from at t = 1."""
-        raise NotImplementedError
 
     def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
         """Noise-to-signal ratio s(t)/a(t): x(t)/a(t) = x_0 + sigma(t) eps (the denoiser's
