@@ -138,6 +138,15 @@ if triton is not None:
         tl.store(L + z * n_q + rows, lse, mask=row_ok)
 
     @triton.jit
+    def _recompute_p(q, k, lse, rows, cols, n_q, n_k, sm_scale, CAUSAL: tl.constexpr):
+        """P = exp(Q K^T scale - L) for one tile, zero outside the sequence or the mask."""
+        s = tl.dot(q, tl.trans(k)) * sm_scale  # S = Q K^T scale
+        valid = (rows[:, None] < n_q) & (cols[None, :] < n_k) & (lse[:, None] > float("-inf"))
+        if CAUSAL:
+            valid = valid & (cols[None, :] <= rows[:, None])
+        return tl.where(valid, tl.exp(s - lse[:, None]), 0.0)  # P = exp(S - L)
+
+    @triton.jit
     def _bwd_dkdv_kernel(
         Q, K, V, DO, L, DELTA, DK, DV,
         stride_qz, stride_qm, stride_kz, stride_kn, stride_vz, stride_vn,
@@ -171,11 +180,7 @@ if triton is not None:
                          mask=q_mask, other=0.0)  # fmt: skip
             lse = tl.load(L + z * n_q + rows, mask=row_ok, other=0.0)
             delta = tl.load(DELTA + z * n_q + rows, mask=row_ok, other=0.0)
-            s = tl.dot(q, tl.trans(k)) * sm_scale  # S = Q K^T scale
-            valid = row_ok[:, None] & (cols[None, :] < n_k) & (lse[:, None] > float("-inf"))
-            if CAUSAL:
-                valid = valid & (cols[None, :] <= rows[:, None])
-            p = tl.where(valid, tl.exp(s - lse[:, None]), 0.0)  # P = exp(S - L)
+            p = _recompute_p(q, k, lse, rows, cols, n_q, n_k, sm_scale, CAUSAL)
             dv += tl.dot(tl.trans(p.to(do.dtype)), do)  # dV += P^T dO
             dp = tl.dot(do, tl.trans(v))  # dP = dO V^T
             ds = p * (dp - delta[:, None])  # dS = P o (dP - Delta)
@@ -218,11 +223,7 @@ if triton is not None:
                         mask=kv_mask, other=0.0)  # fmt: skip
             v = tl.load(V + z * stride_vz + cols[:, None] * stride_vn + offs_d[None, :],
                         mask=kv_mask, other=0.0)  # fmt: skip
-            s = tl.dot(q, tl.trans(k)) * sm_scale
-            valid = row_ok[:, None] & (cols[None, :] < n_k) & (lse[:, None] > float("-inf"))
-            if CAUSAL:
-                valid = valid & (cols[None, :] <= rows[:, None])
-            p = tl.where(valid, tl.exp(s - lse[:, None]), 0.0)  # P = exp(S - L)
+            p = _recompute_p(q, k, lse, rows, cols, n_q, n_k, sm_scale, CAUSAL)
             dp = tl.dot(do, tl.trans(v))  # dP = dO V^T
             ds = p * (dp - delta[:, None])  # dS = P o (dP - Delta)
             dq += tl.dot(ds.to(k.dtype), k)  # dQ += dS K (scaled below)
