@@ -84,6 +84,8 @@ __all__ = [
     "to_denoised",
 ]
 
+F64 = torch.float64
+
 #: prediction kinds understood by :func:`from_denoised` / :func:`to_denoised`, eq. (9.4)
 PREDICTIONS = ("x0", "score", "eps", "v", "flow")
 
@@ -336,7 +338,7 @@ def precond_coefficients(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(c_skip, c_out, c_in, c_noise) of eq. (9.5) at noise level(s) ``sigma`` > 0."""
     sd = check_real(sigma_data, "sigma_data", low=0, low_open=True)
-    sig = torch.as_tensor(sigma, dtype=sigma.dtype if isinstance(sigma, torch.Tensor) else None)
+    sig = torch.as_tensor(sigma, dtype=sigma.dtype if isinstance(sigma, torch.Tensor) else F64)
     if not sig.is_floating_point():
         sig = sig.double()
     if not torch.all(torch.isfinite(sig)) or torch.any(sig <= 0):
