@@ -152,22 +152,22 @@ class VP(Family):
         t = _time(t, 0.0, 1.0)
         return 0.5 * self.beta_d * t**2 + self.beta_min * t  # int_0^t beta
 
-    def sigma(self, t):
+    def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
         return torch.expm1(self._B(t)).sqrt()  # sqrt(e^{B(t)} - 1)
 
-    def dsigma(self, t):
+    def dsigma(self, t: float | torch.Tensor) -> torch.Tensor:
         t = _time(t, 0.0, 1.0)
         # d/dt sqrt(e^B - 1) = beta(t) e^B / (2 sigma)
         return (self.beta_d * t + self.beta_min) * self._B(t).exp() / (2 * self.sigma(t))
 
-    def s(self, t):
+    def s(self, t: float | torch.Tensor) -> torch.Tensor:
         return torch.exp(-0.5 * self._B(t))  # 1 / sqrt(1 + sigma^2) = e^{-B/2}
 
-    def ds(self, t):
+    def ds(self, t: float | torch.Tensor) -> torch.Tensor:
         t = _time(t, 0.0, 1.0)
         return -0.5 * (self.beta_d * t + self.beta_min) * self.s(t)
 
-    def t_of_sigma(self, sigma):
+    def t_of_sigma(self, sigma: float | torch.Tensor) -> torch.Tensor:
         sig = _time(sigma, 0.0, math.inf, "sigma")
         # solve beta_d t^2 / 2 + beta_min t = ln(1 + sigma^2) for t >= 0
         B = torch.log1p(sig**2)
@@ -186,19 +186,19 @@ class VE(Family):
     name = "VE"
     t_max = math.inf
 
-    def sigma(self, t):
+    def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
         return _time(t, 0.0, math.inf).sqrt()
 
-    def dsigma(self, t):
+    def dsigma(self, t: float | torch.Tensor) -> torch.Tensor:
         return 0.5 / _time(t, 0.0, math.inf).sqrt()  # d sqrt(t)/dt = 1/(2 sqrt t)
 
-    def s(self, t):
+    def s(self, t: float | torch.Tensor) -> torch.Tensor:
         return torch.ones_like(_time(t, 0.0, math.inf))
 
-    def ds(self, t):
+    def ds(self, t: float | torch.Tensor) -> torch.Tensor:
         return torch.zeros_like(_time(t, 0.0, math.inf))
 
-    def t_of_sigma(self, sigma):
+    def t_of_sigma(self, sigma: float | torch.Tensor) -> torch.Tensor:
         return _time(sigma, 0.0, math.inf, "sigma") ** 2
 
 
@@ -207,25 +207,25 @@ class Flow(Family):
 
     name = "flow"
 
-    def sigma(self, t):
+    def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
         t = _time(t, 0.0, 1.0)
         if torch.any(t >= 1):
             raise ValueError("sigma(t) = t/(1 - t) is infinite at t = 1; use t < 1")
         return t / (1 - t)
 
-    def dsigma(self, t):
+    def dsigma(self, t: float | torch.Tensor) -> torch.Tensor:
         t = _time(t, 0.0, 1.0)
         if torch.any(t >= 1):
             raise ValueError("d sigma/dt = 1/(1 - t)^2 is infinite at t = 1; use t < 1")
         return 1 / (1 - t) ** 2
 
-    def s(self, t):
+    def s(self, t: float | torch.Tensor) -> torch.Tensor:
         return 1 - _time(t, 0.0, 1.0)
 
-    def ds(self, t):
+    def ds(self, t: float | torch.Tensor) -> torch.Tensor:
         return -torch.ones_like(_time(t, 0.0, 1.0))
 
-    def t_of_sigma(self, sigma):
+    def t_of_sigma(self, sigma: float | torch.Tensor) -> torch.Tensor:
         sig = _time(sigma, 0.0, math.inf, "sigma")
         return sig / (1 + sig)  # inverse of t/(1 - t)
 
@@ -236,19 +236,19 @@ class EDM(Family):
     name = "EDM"
     t_max = math.inf
 
-    def sigma(self, t):
+    def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
         return _time(t, 0.0, math.inf).clone()
 
-    def dsigma(self, t):
+    def dsigma(self, t: float | torch.Tensor) -> torch.Tensor:
         return torch.ones_like(_time(t, 0.0, math.inf))
 
-    def s(self, t):
+    def s(self, t: float | torch.Tensor) -> torch.Tensor:
         return torch.ones_like(_time(t, 0.0, math.inf))
 
-    def ds(self, t):
+    def ds(self, t: float | torch.Tensor) -> torch.Tensor:
         return torch.zeros_like(_time(t, 0.0, math.inf))
 
-    def t_of_sigma(self, sigma):
+    def t_of_sigma(self, sigma: float | torch.Tensor) -> torch.Tensor:
         return _time(sigma, 0.0, math.inf, "sigma").clone()
 
 
