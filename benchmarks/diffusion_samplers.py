@@ -114,7 +114,7 @@ def main() -> None:
     emit(kind="floor", n=args.n, mmd=floor, mmd_sd=floor_sd, swd=swd_floor)
 
     models = {"exact": mix.denoiser}
-    if not args.skip_trained:
+    if not args.skip_trained and not args.skip_part1:
         start = time.perf_counter()
         cfg = TrainConfig(
             data="toy_mixture", net="mlp", steps=args.train_steps, hidden=128, depth=3

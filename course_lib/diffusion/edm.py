@@ -20,9 +20,10 @@ sigma^2:
     dx/dt = (s'/s) x - s^2 sigma' sigma grad log p(x/s; sigma)
           = (sigma'/sigma + s'/s) x - (sigma' s / sigma) D(x/s; sigma).                    (9.3)
 
-For EDM's family this is dx/dsigma = (x - D(x; sigma)) / sigma: every trajectory of the
-*denoised-to-noise* ratio is as straight as the data allow, and one Euler step of it is exactly
-a deterministic DDIM step (9.8).
+For EDM's family this is dx/dsigma = (x - D(x; sigma)) / sigma: the tangent always points
+at the current denoised estimate D, so a path is a straight line wherever D stays constant
+along it (nearly so at large and small sigma), and one Euler step of it is exactly a
+deterministic DDIM step (9.8).
 
 **Predictions** (all functions of the scaled x = x_0 + sigma eps and D = E[x_0 | x]):
 score = (D - x)/sigma^2, eps = (x - D)/sigma, v = (eps - sigma D)/sqrt(1 + sigma^2) (Salimans &
