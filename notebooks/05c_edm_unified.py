@@ -32,9 +32,10 @@
 # **Prerequisites.** Notebooks 05a (DDPM/DDIM, the denoiser interface) and 05b (scores, the VP
 # and VE SDEs, the probability-flow ODE); Heun's method for ODEs.
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 30 s on a 2-core CPU (the small EDM
-# network trains in a few seconds, or loads from the cache). Full mode: about 3 minutes on a
-# 2-core CPU (larger samples, longer training); on a GPU the network runs there.
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 15 s on a 2-core CPU, including
+# training the small network(s) (which are then cached on disk by config). Full mode:
+# about 1 minute on a 2-core CPU (larger samples, longer training); on a GPU the networks
+# train there (`runtime.device()`).
 
 # %%
 # %matplotlib inline
