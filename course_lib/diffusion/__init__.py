@@ -23,7 +23,10 @@ Part 2 (EDM, flow matching, rectified flow):
 Every model is a denoiser D(x; sigma) = E[x_0 | x_0 + sigma eps = x] (see :mod:`.samplers`).
 """
 
-from . import objectives_edm  # noqa: F401  (registers part 2's networks and objectives)
+from . import (
+    exercises_edm,  # noqa: F401  (registers exercises 05.9-05.15 for check())
+    objectives_edm,  # noqa: F401  (registers part 2's networks and objectives)
+)
 from .data import digits_dataset, sample_toy, toy_distribution
 from .edm import (
     EDM,
