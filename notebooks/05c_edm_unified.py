@@ -159,10 +159,12 @@ for fam in (VP(), VE(), Flow(), EDM()):
 # $p(\cdot;\sigma) = p_\text{data} * \mathcal N(0,\sigma^2 I)$. Its probability-flow ODE (EDM eq. 4)
 # is
 #
-# $$\frac{dx}{dt} = \frac{\dot s}{s}x - s^2\dot\sigma\sigma\,\nabla\log p\!\left(\frac{x}{s};\sigma\right). \tag{9.3}$$
+# $$\frac{dx}{dt} = \frac{\dot s}{s}x - s^2\dot\sigma\sigma\,\nabla_x\log p\!\left(\frac{x}{s};\sigma\right), \tag{9.3}$$
 #
-# (Derivation sketch: $y = x/s$ satisfies the VE ODE $dy/dt = -\dot\sigma\sigma\nabla\log p(y;\sigma)$
-# of 05b, since the VE SDE with $g^2 = d\sigma^2/dt$ has drift $-\frac12 g^2\nabla\log p$; then
+# with $\nabla_x$ acting on the composite $x\mapsto\log p(x/s;\sigma)$, i.e. $s^{-1}\nabla_y\log p(y;\sigma)$
+# at $y = x/s$. (Derivation sketch: $y = x/s$ satisfies the VE ODE
+# $dy/dt = -\dot\sigma\sigma\nabla_y\log p(y;\sigma)$ of 05b, since the VE SDE with
+# $g^2 = d\sigma^2/dt$ has probability-flow drift $-\frac12 g^2\nabla\log p$; then
 # $dx/dt = \dot s y + s\,dy/dt$.) With Tweedie, $\nabla\log p(y;\sigma) = (D(y;\sigma) - y)/\sigma^2$,
 # so
 #

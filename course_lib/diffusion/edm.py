@@ -17,8 +17,11 @@ Table 1; beta_d = beta_max - beta_min):
 **Probability-flow ODE** (EDM eq. 4), with Tweedie grad log p(x; sigma) = (D(x; sigma) - x) /
 sigma^2:
 
-    dx/dt = (s'/s) x - s^2 sigma' sigma grad log p(x/s; sigma)
-          = (sigma'/sigma + s'/s) x - (sigma' s / sigma) D(x/s; sigma).                    (9.3)
+    dx/dt = (s'/s) x - s^2 sigma' sigma grad_x log p(x/s; sigma)
+          = (sigma'/sigma + s'/s) x - (sigma' s / sigma) D(x/s; sigma),                    (9.3)
+
+where grad_x acts on the composite x -> log p(x/s; sigma), i.e. grad_x = s^{-1} grad_y at
+y = x/s.
 
 For EDM's family this is dx/dsigma = (x - D(x; sigma)) / sigma: the tangent always points
 at the current denoised estimate D, so a path is a straight line wherever D stays constant
