@@ -12,10 +12,49 @@ Modules (each docstring carries its derivation and equation numbers):
 * :mod:`.data`, :mod:`.nets`, :mod:`.training` -- toy data and digits, networks, cached training;
 * :mod:`.viz`       -- widgets and static figures; :mod:`.exercises` -- the chapter's exercises.
 
+Part 2 (EDM, flow matching, rectified flow):
+
+* :mod:`.edm`   -- the families x_t = s(t)(x_0 + sigma(t) eps), the PF-ODE, predictions,
+  preconditioning, the rho schedule and the Euler/Heun/stochastic samplers (9.x);
+* :mod:`.flow`  -- conditional paths, marginal velocity, flow-matching loss, reflow, straightness
+  (10.x); :mod:`.objectives_edm` -- their training-registry entries;
+* :mod:`.viz_edm` -- part 2's widgets; :mod:`.exercises_edm` -- exercises 05.9 onwards.
+
 Every model is a denoiser D(x; sigma) = E[x_0 | x_0 + sigma eps = x] (see :mod:`.samplers`).
 """
 
+from . import (
+    exercises_edm,  # noqa: F401  (registers exercises 05.9-05.15 for check())
+    objectives_edm,  # noqa: F401  (registers part 2's networks and objectives)
+)
 from .data import digits_dataset, sample_toy, toy_distribution
+from .edm import (
+    EDM,
+    VE,
+    VP,
+    EDMPrecond,
+    Family,
+    Flow,
+    edm_loss,
+    edm_sample,
+    edm_sigmas,
+    from_denoised,
+    loss_weight,
+    ode_derivative,
+    precond_coefficients,
+    stochastic_sample,
+    to_denoised,
+)
+from .flow import (
+    VelocityNet,
+    cfm_loss,
+    conditional_path,
+    conditional_velocity,
+    flow_euler_sample,
+    mixture_velocity,
+    reflow_pairs,
+    straightness,
+)
 from .forward import (
     bayes_posterior_on_grid,
     eps_from_x0,
@@ -69,12 +108,14 @@ from .training import (
 )
 
 __all__ = [
+    "EDM",
+    "EDMPrecond",
+    "EpsDenoiser",
+    "Family",
+    "Flow",
+    "GaussianMixture",
     "MLP",
     "SDE",
-    "VESDE",
-    "VPSDE",
-    "EpsDenoiser",
-    "GaussianMixture",
     "SampleResult",
     "Schedule",
     "SinusoidalEmbedding",
@@ -82,12 +123,20 @@ __all__ = [
     "TinyConvNet",
     "TrainConfig",
     "TrainResult",
+    "VE",
+    "VESDE",
+    "VP",
+    "VPSDE",
+    "VelocityNet",
     "alpha_bar_from_betas",
     "annealed_langevin",
     "bayes_posterior_on_grid",
     "build_model",
     "cache_dir",
     "cache_key",
+    "cfm_loss",
+    "conditional_path",
+    "conditional_velocity",
     "cosine_betas",
     "data_floor",
     "ddim_invert",
@@ -98,12 +147,17 @@ __all__ = [
     "denoiser_from_score",
     "digits_dataset",
     "dsm_loss",
+    "edm_loss",
+    "edm_sample",
+    "edm_sigmas",
     "elbo_terms",
     "elbo_weight",
     "eps_from_denoiser",
     "eps_from_x0",
     "eps_loss",
     "eps_prediction",
+    "flow_euler_sample",
+    "from_denoised",
     "gaussian",
     "gaussian_kl",
     "gaussian_nll",
@@ -111,24 +165,32 @@ __all__ = [
     "iterate_chain",
     "linear_betas",
     "load_cached",
+    "loss_weight",
     "make_schedule",
     "marginal_coefficients",
     "median_distance",
+    "mixture_velocity",
     "mmd",
     "noise_conditioning",
+    "ode_derivative",
     "pf_ode_euler",
     "pf_ode_heun",
     "posterior_coefficients",
     "posterior_mean_var",
+    "precond_coefficients",
     "q_sample",
     "quality_table",
+    "reflow_pairs",
     "reverse_sde_em",
     "ring_mixture",
     "sample_timesteps",
     "sample_toy",
     "score_from_denoiser",
     "sliced_wasserstein",
+    "stochastic_sample",
+    "straightness",
     "time_grid",
+    "to_denoised",
     "toy_distribution",
     "toy_mixture",
     "train_denoiser",

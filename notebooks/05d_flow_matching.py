@@ -1,0 +1,356 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 05d · Diffusion models IV: flow matching and rectified flow
+#
+# Notebook 05c wrote every diffusion model as $x_t = s(t)(x_0 + \sigma(t)\epsilon)$ and found that
+# the *straight* path $x_t = (1-t)x_0 + t\epsilon$ (rectified flow, flow matching) is one member of
+# the family. Here we take that path as the starting point, as Lipman et al. (2023, "Flow Matching
+# for Generative Modeling") and Liu, Gong & Liu (2023, "Flow Straight and Fast: ... Rectified
+# Flow") do: learn a velocity field by regressing on the conditional velocity $x_1 - x_0$,
+# sample by integrating an ODE, and **reflow** to straighten the paths until one Euler step gives
+# good samples. Every step is checked on the chapter's 2-D Gaussian mixture, where the marginal
+# velocity is known exactly.
+#
+# **Learning goals.** After this notebook you can
+# 1. write the conditional path and velocity, and derive the marginal velocity
+#    $v(x,t) = (x - \mathbb E[x_0\mid x_t = x])/t$ from the denoiser;
+# 2. explain why the conditional flow-matching loss has the marginal velocity as its minimiser;
+# 3. train a velocity network and sample it with $k$ Euler steps;
+# 4. measure the straightness of a flow and reduce it by reflow, trading a training run for
+#    one-step sampling.
+#
+# **Prerequisites.** Notebook 05c (the unified perturbation and the denoiser interface); 05b's
+# probability-flow ODE.
+#
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 15 s on a 2-core CPU, including
+# training the small network(s) (which are then cached on disk by config). Full mode:
+# about 1.5 minutes on a 2-core CPU (larger samples, longer training); on a GPU the networks
+# train there (`runtime.device()`).
+
+# %%
+# %matplotlib inline
+import math
+
+import torch
+from IPython.display import display
+
+from course_lib import runtime
+from course_lib.checks import assert_close, assert_within_se
+from course_lib.diffusion import (
+    Flow,
+    TrainConfig,
+    cfm_loss,
+    conditional_path,
+    conditional_velocity,
+    data_floor,
+    flow_euler_sample,
+    mixture_velocity,
+    mmd,
+    ode_derivative,
+    straightness,
+    toy_mixture,
+    train_denoiser,
+    viz_edm,
+)
+from course_lib.diffusion.exercises_edm import check
+from course_lib.diffusion.objectives_edm import exact_reflow_pool
+
+gen = runtime.seed_all(2023)
+DEVICE = runtime.device()
+print(runtime.describe())
+
+N_EVAL = runtime.pick(fast=1_000, full=4_000)  # samples per quality measurement
+N_MC = runtime.pick(fast=200_000, full=1_000_000)  # Monte Carlo sizes for the checks
+TRAIN_STEPS = runtime.pick(fast=2_000, full=8_000)
+F64 = torch.float64
+mix = toy_mixture()
+
+
+def draw_data(n, g):
+    return mix.sample(n, generator=g, dtype=F64)
+
+
+def exact_v(x, t):
+    """The exact marginal velocity (10.2) of the toy mixture, in float64."""
+    return mixture_velocity(mix, x.double(), t.double()).to(x.dtype)
+
+
+floor, floor_sd = data_floor(draw_data, N_EVAL, generator=gen)
+print(f"data floor (MMD between two fresh data samples of {N_EVAL}): {floor:.4f} ± {floor_sd:.4f}")
+
+# %% [markdown]
+# ## 1 · Conditional paths
+#
+# **Convention** (05c's flow family; Esser et al. 2024 use the same): $t = 0$ is data, $t = 1$ is
+# noise,
+#
+# $$x_t = (1-t)\,x_0 + t\,x_1,\qquad x_0\sim p_\text{data},\ x_1\sim\mathcal N(0, I),\qquad
+# u = \frac{dx_t}{dt} = x_1 - x_0. \tag{10.1}$$
+#
+# (Liu et al. write the same path with the endpoints' names swapped.) Given the pair, the path is
+# a straight line at constant speed. Its marginal at time $t$ is the data law scaled by $1-t$ and
+# blurred by $\mathcal N(0, t^2 I)$, the flow row of (9.2).
+#
+# **Check (10.1).** The finite-difference derivative of the path is $u$; the sample covariance of
+# $x_t$ is $(1-t)^2\operatorname{Cov}[x_0] + t^2 I$.
+
+# %%
+x0 = draw_data(N_MC, gen)
+x1 = torch.randn(N_MC, 2, generator=gen, dtype=F64)
+h, t = 1e-6, 0.4
+fd = (
+    conditional_path(x0[:1000], x1[:1000], t + h) - conditional_path(x0[:1000], x1[:1000], t - h)
+) / (2 * h)
+assert_close(fd, conditional_velocity(x0[:1000], x1[:1000]), atol=1e-7, label="dx_t/dt = x_1 - x_0")
+xt = conditional_path(x0, x1, t)
+cov_exact = (1 - t) ** 2 * mix.covariance() + t**2 * torch.eye(2, dtype=F64)
+prod = (xt[:, 0] - xt[:, 0].mean()) * (xt[:, 1] - xt[:, 1].mean())
+assert_within_se(prod.mean(), cov_exact[0, 1], float(prod.std()) / math.sqrt(N_MC), label="Cov_01")
+sq = (xt[:, 0] - xt[:, 0].mean()) ** 2
+assert_within_se(sq.mean(), cov_exact[0, 0], float(sq.std()) / math.sqrt(N_MC), label="Var_0")
+
+# %% [markdown]
+# ## 2 · The marginal velocity
+#
+# Many conditional paths pass through the same point $x$ at time $t$; the flow that moves the
+# *marginals* uses their average velocity,
+#
+# $$v(x,t) = \mathbb E[x_1 - x_0\mid x_t = x].$$
+#
+# From (10.1), $x_1 = (x_t - (1-t)x_0)/t$, so $x_1 - x_0 = (x_t - x_0)/t$ and
+#
+# $$v(x,t) = \frac{x - \mathbb E[x_0\mid x_t = x]}{t},\qquad
+# \mathbb E[x_0\mid x_t = x] = D\!\Big(\frac{x}{1-t};\frac{t}{1-t}\Big), \tag{10.2}$$
+#
+# the denoiser of 05a at the scaled input (Tweedie with $a = 1-t$, $s = t$). For mixture data it is
+# exact. (At $t = 1$, $x_1$ carries no information about $x_0$, so $\mathbb E[x_0\mid x_1] =
+# \mathbb E[x_0]$.) The key lines of `mixture_velocity`:
+
+# %%
+print(
+    """    x0_hat = mix.posterior_mean(x, 1 - t, t)   # E[x_0 | (1 - t) x_0 + t x_1 = x]
+    return (x - x0_hat) / t"""
+)
+
+# %% [markdown]
+# **Check (10.2)** against an independent Monte Carlo estimate: weight data samples $x_0^{(j)}$ by
+# the likelihood $\mathcal N(x; (1-t)x_0^{(j)}, t^2 I)$ (self-normalised importance sampling)
+# and average $(x - x_0^{(j)})/t$. And: (10.2) is 05c's ODE (9.3) for the flow family.
+
+# %%
+xq = torch.tensor([[0.3, -0.2], [1.2, 0.8], [-1.0, -0.5], [0.0, 1.5]], dtype=F64)
+for t in (0.2, 0.5, 0.8):
+    logw = -((xq[:, None, :] - (1 - t) * x0[None]) ** 2).sum(-1) / (2 * t**2)
+    w = torch.softmax(logw, dim=1)
+    f = (xq[:, None, :] - x0[None]) / t
+    mc = (w[..., None] * f).sum(1)
+    se = ((w[..., None] ** 2) * (f - mc[:, None]) ** 2).sum(1).sqrt()
+    err = (mixture_velocity(mix, xq, t) - mc).abs()
+    print(f"t={t}: max |exact - MC| = {float(err.max()):.4f}, max 4 SE = {float(4 * se.max()):.4f}")
+    assert torch.all(err < 4 * se + 1e-3)
+    assert_close(
+        mixture_velocity(mix, xq, t),
+        ode_derivative(mix.denoiser, Flow(), xq, t),
+        atol=1e-11,
+        label=f"(10.2) = (9.3) for the flow family, t={t}",
+    )
+
+# %% [markdown]
+# **Check: the marginal flow transports noise to data.** Euler's method on $dx/dt = v(x,t)$ from
+# $t = 1$ to $0$ (10.4) with 64 steps reaches the data law.
+
+# %%
+z = torch.randn(N_EVAL, 2, generator=gen, dtype=F64)
+out64 = flow_euler_sample(exact_v, z, 64)
+mmd64 = mmd(out64.x, draw_data(N_EVAL, gen))
+print(f"exact flow, 64 Euler steps: MMD {mmd64:.4f} (floor {floor:.4f})")
+assert mmd64 < 2 * floor
+
+# %% [markdown]
+# ## 3 · Conditional flow matching
+#
+# We cannot regress on $v$ (it needs the unknown data law), but we can regress on the
+# *conditional* velocity. Because $v(x,t)$ is the conditional mean of $u = x_1 - x_0$ given
+# $x_t = x$, for any field $\tilde v$
+#
+# $$\underbrace{\mathbb E\|\tilde v(x_t,t) - (x_1-x_0)\|^2}_{L_\text{CFM}(\tilde v)} =
+# \underbrace{\mathbb E\|\tilde v(x_t,t) - v(x_t,t)\|^2}_{L_\text{FM}(\tilde v)} +
+# \mathbb E\|v(x_t,t) - (x_1-x_0)\|^2 \tag{10.3}$$
+#
+# (the cross term vanishes by the tower rule), so both losses have the same minimiser: the
+# marginal velocity. This is the flow analogue of denoising score matching (7.3).
+#
+# **Check (10.3).** For three different fields the gap $L_\text{CFM} - L_\text{FM}$ is the same
+# constant, up to Monte Carlo error (same samples for all three).
+
+# %%
+n = N_MC // 4
+tq = torch.rand(n, generator=gen, dtype=F64).clamp(min=1e-3)
+x0s, x1s = x0[:n], x1[:n]
+xts = conditional_path(x0s, x1s, tq)
+v_true = mixture_velocity(mix, xts, tq)
+fields = {
+    "exact": lambda x, t: mixture_velocity(mix, x, t),
+    "exact + bias": lambda x, t: mixture_velocity(mix, x, t) + torch.tensor([0.3, -0.2], dtype=F64),
+    "-x": lambda x, t: -x,
+}
+gaps = []
+for name, fv in fields.items():
+    l_cfm = ((fv(xts, tq) - (x1s - x0s)) ** 2).sum(1)
+    l_fm = ((fv(xts, tq) - v_true) ** 2).sum(1)
+    gaps.append(l_cfm - l_fm)
+    print(f"{name:>13}: L_CFM {float(l_cfm.mean()):.4f}, L_FM {float(l_fm.mean()):.4f}")
+for g_ in gaps[1:]:
+    diff = g_ - gaps[0]
+    assert_within_se(diff.mean(), 0.0, float(diff.std()) / math.sqrt(n), label="gap difference")
+
+# %% [markdown]
+# **Training.** `cfm_loss` draws $t\sim U(0,1)$ and $x_1\sim\mathcal N(0,I)$ per batch; part 1's MLP
+# conditioned on $t$ (`VelocityNet`), part 1's training loop (objective `"cfm"`, network
+# `"velocity_mlp"`, cached by config).
+
+# %%
+cfg = TrainConfig(net="velocity_mlp", objective="cfm", steps=TRAIN_STEPS, hidden=128, depth=3)
+flow_model = train_denoiser(cfg, device=DEVICE).model.cpu()
+with torch.no_grad():
+    loss_trained = float(
+        cfm_loss(flow_model, x0s.float(), generator=torch.Generator().manual_seed(1))
+    )
+    loss_exact = float(
+        cfm_loss(
+            lambda x, t: exact_v(x, t.clamp(min=1e-3)),
+            x0s.float(),
+            generator=torch.Generator().manual_seed(1),
+        )
+    )
+print(f"L_CFM: trained {loss_trained:.4f}, exact marginal velocity {loss_exact:.4f} (the minimum)")
+assert loss_exact - 0.01 < loss_trained < loss_exact + 0.1
+
+# %% [markdown]
+# ## 4 · Straightness and the number of steps
+#
+# One Euler step is exact only if every path is a straight line at constant speed. Liu et al.
+# measure the deviation by the **straightness**
+#
+# $$S = \int_0^1\mathbb E\big\|(z_1 - z_0) - v(z_t, t)\big\|^2\,dt, \tag{10.6}$$
+#
+# along the ODE's own trajectories $z_t$ (zero iff all paths are straight). The marginal flow of
+# a multimodal law is **not** straight: conditional paths cross, and averaging their velocities
+# bends the marginal paths. **Check.** The exact flow's $S$ is far from zero, and sample quality
+# with $k$ Euler steps improves only gradually with $k$.
+
+# %%
+z = torch.randn(N_EVAL, 2, generator=gen)
+ref = draw_data(N_EVAL, gen)
+S_exact = straightness(exact_v, z, 64)
+S_trained = straightness(flow_model, z, 64)
+print(f"straightness: exact flow {S_exact:.3f}, trained flow {S_trained:.3f}")
+assert S_exact > 0.3
+quality = {}
+for name, fv in (("exact", exact_v), ("trained", flow_model)):
+    quality[name] = [mmd(flow_euler_sample(fv, z, k).x.double(), ref) for k in (1, 2, 4, 8, 32)]
+    print(name, [round(q, 4) for q in quality[name]], "for k = 1, 2, 4, 8, 32")
+assert quality["trained"][-1] < 3 * floor
+
+# %% [markdown]
+# ## 5 · Reflow
+#
+# Rectified flow's remedy (Liu et al.): draw $x_1\sim\mathcal N(0,I)$, solve the flow's ODE to get
+# $x_0 = Z(x_1)$, and train a **new** velocity on these *coupled* pairs with the same loss (10.3).
+# The new flow has the same marginals (the pairs' $x_0$ follow the data law), but since the pairs
+# came from non-crossing ODE paths, the straight lines between them cross much less: the new
+# paths are nearly straight, and one Euler step nearly suffices. (10.5)
+#
+# We reflow the **exact** marginal flow: $2\times10^4$ pairs from 200 Euler steps
+# (`exact_reflow_pool`), then train `VelocityNet` on them (data `"toy_mixture_reflow"`, objective
+# `"reflow"`).
+#
+# **Check (10.5).** The coupled $x_0$ follow the data law.
+
+# %%
+pool = exact_reflow_pool()
+pool_mmd = mmd(pool[:N_EVAL, :2].double(), draw_data(N_EVAL, gen))
+print(
+    f"reflow pool: {pool.shape[0]} pairs; MMD of its x_0 to data {pool_mmd:.4f} (floor {floor:.4f})"
+)
+assert pool_mmd < 2 * floor
+
+# %%
+cfg_rf = TrainConfig(
+    data="toy_mixture_reflow",
+    net="velocity_mlp",
+    objective="reflow",
+    steps=TRAIN_STEPS,
+    hidden=128,
+    depth=3,
+)
+reflow_model = train_denoiser(cfg_rf, device=DEVICE).model.cpu()
+
+# %% [markdown]
+# **Check: reflow straightens.** Straightness falls by more than 10×, and one Euler step of the
+# reflowed model beats one step of the original flow by more than 3× in MMD.
+
+# %%
+S_reflow = straightness(reflow_model, z, 64)
+quality["reflow"] = [
+    mmd(flow_euler_sample(reflow_model, z, k).x.double(), ref) for k in (1, 2, 4, 8, 32)
+]
+print(f"straightness: exact flow {S_exact:.3f} -> reflowed {S_reflow:.4f}")
+print("reflow", [round(q, 4) for q in quality["reflow"]], "for k = 1, 2, 4, 8, 32")
+assert S_reflow < 0.1 * S_exact
+assert quality["reflow"][0] < quality["exact"][0] / 3
+
+# %% [markdown]
+# Side by side: one Euler step of the exact flow (every sample lands in the same place; see
+# exercise 05.14) and of the reflowed flow.
+
+# %%
+display(viz_edm.flow_steps_figure(1, "exact"))
+display(viz_edm.flow_steps_figure(1, "reflow", velocities={"reflow": reflow_model}))
+
+# %% [markdown]
+# **Widget (c): flow steps.** Number of Euler steps $k$ and the flow (exact marginal or
+# reflowed): $k$-step paths against the 64-step ones (dashed), samples, MMD and straightness.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+viz_edm.flow_steps_widget({"reflow": reflow_model, "trained": flow_model})
+
+# %% [markdown]
+# **Reflow is not free.** The pairs cost an ODE solve each, and a learned reflow inherits the
+# errors of the flow it distils; the new coupling is straighter, not exact. In practice one or
+# two reflows, possibly followed by distillation, give few-step samplers (Liu et al. 2023).
+#
+# ## Exercises
+#
+# **05.13** 1-D data $\mathcal N(m, c^2)$: write `v(x, t, m, c)`, the marginal velocity (10.2),
+# for $0 < t < 1$.
+
+# %%
+answer = None
+check("05.13", answer)
+
+# %% [markdown]
+# **05.14** With the exact marginal velocity of the toy mixture, where does **one** Euler step from
+# $t = 1$ to $t = 0$ send every starting point? Give the 2-vector.
+
+# %%
+answer = None
+check("05.14", answer)
+
+# %% [markdown]
+# **05.15** 1-D data $\mathcal N(0, c^2)$ with $c = 0.5$: the exact flow is
+# $z_t = x_1\sqrt{(1-t)^2c^2 + t^2}$. Compute its straightness $S$ (10.6) to 3 significant digits.
+
+# %%
+answer = None
+check("05.15", answer)
