@@ -62,6 +62,7 @@ which is DDIM (eta = 0, eq. 4.1) written for x_t / sqrt(alpha_bar_t), sigma = sq
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import torch
 from torch import nn
@@ -103,7 +104,7 @@ def _time(t: float | torch.Tensor, low: float, high: float, name: str = "t") -> 
     return tt
 
 
-class Family:
+class Family(ABC):
     """A perturbation family x_t = s(t)(x_0 + sigma(t) eps), eq. (9.1), with derivatives.
 
     Subclasses give ``sigma``, ``dsigma``, ``s``, ``ds`` and the inverse ``t_of_sigma``; ``t_max``
@@ -113,25 +114,25 @@ class Family:
     name = "family"
     t_max: float = 1.0
 
+    @abstractmethod
     def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
         """Noise level sigma(t)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def dsigma(self, t: float | torch.Tensor) -> torch.Tensor:
         """d sigma / dt."""
-        raise NotImplementedError
 
+    @abstractmethod
     def s(self, t: float | torch.Tensor) -> torch.Tensor:
         """Scale s(t)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def ds(self, t: float | torch.Tensor) -> torch.Tensor:
         """d s / dt."""
-        raise NotImplementedError
 
+    @abstractmethod
     def t_of_sigma(self, sigma: float | torch.Tensor) -> torch.Tensor:
         """The inverse sigma^{-1}: the time at which the noise level is ``sigma``."""
-        raise NotImplementedError
 
     def mean_std(self, t: float | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(a, b) of x_t = a x_0 + b eps: a = s(t), b = s(t) sigma(t), from eq. (9.1)."""
