@@ -121,6 +121,22 @@ def _model_device(denoiser: object) -> torch.device:
     return torch.device("cpu")
 
 
+def draw_trajectories_and_samples(ax_traj, ax_samples, traj, samples, density) -> None:
+    """Sampler trajectories (steps, paths, 2) on one axis and final samples on another,
+    both over the data density's contours ``density = (X, Y, dens)``."""
+    X, Y, dens = density
+    for ax in (ax_traj, ax_samples):
+        ax.contour(X, Y, dens, levels=8, colors="0.6", linewidths=0.6)
+        ax.set_xlim(-_LIM, _LIM)
+        ax.set_ylim(-_LIM, _LIM)
+        ax.set_aspect("equal")
+    for i in range(traj.shape[1]):
+        color = COLORS[i % len(COLORS)]
+        ax_traj.plot(traj[:, i, 0], traj[:, i, 1], lw=0.8, color=color, alpha=0.8)
+        ax_traj.plot(traj[-1, i, 0], traj[-1, i, 1], "o", ms=3, color=color)
+    ax_samples.scatter(samples[:, 0], samples[:, 1], s=3, alpha=0.5, color=COLORS[0])
+
+
 def sampler_explorer_figure(
     sampler: str = "ddim",
     n_steps: int = 20,
@@ -160,15 +176,7 @@ def sampler_explorer_figure(
     X, Y, dens = density_grid(mix)
     with course_style():
         fig, (ax1, ax2) = new_figure(1, 2, width=8.0, height=3.8)
-        for ax in (ax1, ax2):
-            ax.contour(X, Y, dens, levels=8, colors="0.6", linewidths=0.6)
-            ax.set_xlim(-_LIM, _LIM)
-            ax.set_ylim(-_LIM, _LIM)
-            ax.set_aspect("equal")
-        for i in range(traj.shape[1]):
-            ax1.plot(traj[:, i, 0], traj[:, i, 1], lw=0.8, color=COLORS[i % len(COLORS)], alpha=0.8)
-            ax1.plot(traj[-1, i, 0], traj[-1, i, 1], "o", ms=3, color=COLORS[i % len(COLORS)])
-        ax2.scatter(x[:, 0], x[:, 1], s=3, alpha=0.5, color=COLORS[0])
+        draw_trajectories_and_samples(ax1, ax2, traj, x, (X, Y, dens))
         label_axes(ax1, "$x_1$", "$x_2$", f"{sampler} trajectories (noise → data)")
         label_axes(ax2, "$x_1$", "$x_2$", f"samples: NFE = {res.nfe}, MMD = {score:.3f}")
     return fig

@@ -26,7 +26,7 @@ from .edm import EDM, VE, VP, Family, Flow, edm_sample, edm_sigmas, stochastic_s
 from .flow import flow_euler_sample, mixture_velocity, straightness
 from .metrics import mmd
 from .mixtures import toy_mixture
-from .viz import density_grid
+from .viz import density_grid, draw_trajectories_and_samples
 
 __all__ = [
     "FAMILIES",
@@ -154,16 +154,7 @@ def sampler_lab_figure(
         fig, (ax0, ax1, ax2) = new_figure(1, 3, width=11.5, height=3.7)
         ax0.semilogy(np.arange(n_steps), sig[:-1].numpy(), "o-", ms=3)
         label_axes(ax0, "step i", r"$\sigma_i$", rf"schedule (9.7), $\rho$ = {rho:g}")
-        for ax in (ax1, ax2):
-            ax.contour(X, Y, dens, levels=8, colors="0.6", linewidths=0.6)
-            ax.set_xlim(-_LIM, _LIM)
-            ax.set_ylim(-_LIM, _LIM)
-            ax.set_aspect("equal")
-        for i in range(traj.shape[1]):
-            c = COLORS[i % len(COLORS)]
-            ax1.plot(traj[:, i, 0], traj[:, i, 1], lw=0.8, color=c, alpha=0.8)
-            ax1.plot(traj[-1, i, 0], traj[-1, i, 1], "o", ms=3, color=c)
-        ax2.scatter(x[:, 0], x[:, 1], s=3, alpha=0.5, color=COLORS[0])
+        draw_trajectories_and_samples(ax1, ax2, traj, x, (X, Y, dens))
         name = f"{solver}" + (f" + churn {churn:g}" if churn > 0 else "")
         label_axes(ax1, "$x_1$", "$x_2$", f"{name} trajectories")
         label_axes(ax2, "$x_1$", "$x_2$", f"NFE = {res.nfe}, MMD = {score:.3f}")
