@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import torch
 
-from ._validate import check_generator, check_int
 from .mixtures import GaussianMixture, ring_mixture, toy_mixture
 
 __all__ = ["TOY_DATASETS", "digits_dataset", "sample_toy", "toy_distribution"]
@@ -39,9 +38,8 @@ def sample_toy(
     device: str | torch.device | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """n fresh points (n, 2) from toy data set ``name`` (drawn from ``generator``)."""
-    n = check_int(n, "n", minimum=1)
-    check_generator(generator)
+    """n fresh points (n, 2) from toy data set ``name`` (drawn from ``generator``; the mixture's
+    ``sample`` validates ``n`` and ``generator``)."""
     return toy_distribution(name).sample(n, generator=generator, device=device, dtype=dtype)
 
 

@@ -281,6 +281,26 @@ def _bc(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------
 # Predictions, eq. (9.4)
 # ---------------------------------------------------------------------------------------
+def _check_prediction(
+    kind: str, value: torch.Tensor, name: str, x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate ``kind`` and that ``value`` and ``x`` are tensors of one shape."""
+    if kind not in PREDICTIONS:
+        raise ValueError(f"kind must be one of {PREDICTIONS}, got {kind!r}")
+    x, value = check_tensor(x, "x", min_dim=2), check_tensor(value, name, min_dim=2)
+    if value.shape != x.shape:
+        raise ValueError(f"{name} and x must have the same shape, got {value.shape} and {x.shape}")
+    return x, value
+
+
+def _positive_sigma(kind: str, sigma: float | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """sigma broadcast against x; every prediction but 'x0' divides by it."""
+    sig = _sigma_vec(sigma, x)
+    if torch.any(sig <= 0):
+        raise ValueError(f"the {kind!r} prediction needs sigma > 0")
+    return _bc(sig, x)
+
+
 def from_denoised(
     kind: str, denoised: torch.Tensor, x: torch.Tensor, sigma: float | torch.Tensor
 ) -> torch.Tensor:
@@ -289,17 +309,10 @@ def from_denoised(
     ``x`` is the scaled input x_0 + sigma eps, ``denoised`` = D(x; sigma); sigma > 0 except for
     'x0'.
     """
-    if kind not in PREDICTIONS:
-        raise ValueError(f"kind must be one of {PREDICTIONS}, got {kind!r}")
-    x, d = check_tensor(x, "x", min_dim=2), check_tensor(denoised, "denoised", min_dim=2)
-    if d.shape != x.shape:
-        raise ValueError(f"denoised and x must have the same shape, got {d.shape} and {x.shape}")
+    x, d = _check_prediction(kind, denoised, "denoised", x)
     if kind == "x0":
         return d
-    sig = _sigma_vec(sigma, x)
-    if torch.any(sig <= 0):
-        raise ValueError(f"the {kind!r} prediction needs sigma > 0")
-    s = _bc(sig, x)
+    s = _positive_sigma(kind, sigma, x)
     eps = (x - d) / s  # x = x_0 + sigma eps
     if kind == "eps":
         return eps
@@ -314,17 +327,10 @@ def to_denoised(
     kind: str, pred: torch.Tensor, x: torch.Tensor, sigma: float | torch.Tensor
 ) -> torch.Tensor:
     """D(x; sigma) from a ``kind`` prediction: the inverse of :func:`from_denoised`, eq. (9.4)."""
-    if kind not in PREDICTIONS:
-        raise ValueError(f"kind must be one of {PREDICTIONS}, got {kind!r}")
-    x, p = check_tensor(x, "x", min_dim=2), check_tensor(pred, "pred", min_dim=2)
-    if p.shape != x.shape:
-        raise ValueError(f"pred and x must have the same shape, got {p.shape} and {x.shape}")
+    x, p = _check_prediction(kind, pred, "pred", x)
     if kind == "x0":
         return p
-    sig = _sigma_vec(sigma, x)
-    if torch.any(sig <= 0):
-        raise ValueError(f"the {kind!r} prediction needs sigma > 0")
-    s = _bc(sig, x)
+    s = _positive_sigma(kind, sigma, x)
     if kind == "eps":
         return x - s * p  # x_0 = x - sigma eps
     if kind == "score":
