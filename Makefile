@@ -4,71 +4,77 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH_VERSION ?= 2.13.0
-# Where the CPU build of PyTorch lives (used only when no CUDA driver is found).
-TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
-KERNEL_NAME ?= course
 LAB_IP ?= 127.0.0.1
 LAB_PORT ?= 8888
-STAMP := $(VENV)/.installed
+# Stamps: torch, then the learner's install (.[lab]), then the test tools (.[dev]).
+TORCH_STAMP := $(VENV)/.installed-torch
+LAB_STAMP := $(VENV)/.installed-lab
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: setup lab test lint unit notebooks browser sync lock bench clean
+.PHONY: setup setup-test lab test lint unit notebooks browser sync lock bench clean
 
-setup: $(STAMP)
+# The learner's install: the package, JupyterLab, jupytext, the Triton interpreter.
+setup: $(LAB_STAMP)
+# The learner's install plus the test tools (pytest, nbval, ruff, hypothesis, playwright).
+setup-test: $(TEST_STAMP)
 
-# The venv is rebuilt when the pins or the package metadata change.
-$(STAMP): pyproject.toml constraints.txt
+# scripts/install_torch.py picks the build (CUDA with an NVIDIA driver, else CPU) and says
+# in one line which build it installed and why.
+$(TORCH_STAMP): scripts/install_torch.py constraints.txt
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	@if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
-	  echo "CUDA driver found: installing the default (CUDA) build of torch $(TORCH_VERSION)"; \
-	  $(BIN)/pip install --quiet "torch==$(TORCH_VERSION)"; \
-	else \
-	  echo "No CUDA driver: installing the CPU build of torch $(TORCH_VERSION)"; \
-	  $(BIN)/pip install --quiet --timeout 20 --retries 0 -c constraints.txt "torch==$(TORCH_VERSION)" --index-url $(TORCH_CPU_INDEX) \
-	  || $(BIN)/pip install --quiet -c constraints.txt "torch==$(TORCH_VERSION)"; \
-	fi
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python scripts/install_torch.py --version $(TORCH_VERSION) --constraints constraints.txt
+	@touch $@
+
+# The venv is updated when the pins or the package metadata change.
+$(LAB_STAMP): $(TORCH_STAMP) pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[lab]"
+	@touch $@
+
+$(TEST_STAMP): $(LAB_STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
-	$(BIN)/python -m ipykernel install --user --name $(KERNEL_NAME) --display-name "Python (course)" >/dev/null
-	@touch $(STAMP)
+	@touch $@
 
 # --allow-root only when run as root (containers, Binder-like boxes).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The notebooks' kernel is "python3" of this venv: JUPYTER_PREFER_ENV_PATH makes the venv's
+# kernels and configuration win over any user-level ones, so nothing outside the clone counts.
 lab: setup
-	$(BIN)/jupyter lab --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) --notebook-dir=. \
-	  --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter lab --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
+	  --notebook-dir=. --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 # The README's test command. pytest's exit code 5 (nothing collected) is a setup failure.
-test: setup lint
+test: setup-test lint
 	$(BIN)/python -m course_lib.notebook_sync --check
 	@set -o pipefail; COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest \
 	  --nbval-lax --nbval-current-env -p no:cacheprovider $(PYTEST_ARGS); \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the set-up is broken" >&2; exit 1; fi; exit $$rc
 
-lint: setup
+lint: setup-test
 	$(BIN)/ruff check course_lib tests benchmarks notebooks solutions
 	$(BIN)/ruff format --check course_lib tests benchmarks notebooks solutions
 
-unit: setup
+unit: setup-test
 	COURSE_FAST=1 $(BIN)/python -m pytest tests -m "not browser" $(PYTEST_ARGS)
 
-notebooks: setup
+notebooks: setup-test
 	COURSE_FAST=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks solutions $(PYTEST_ARGS)
 
-browser: setup
+browser: setup-test
 	COURSE_FAST=1 $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 # Regenerate each .ipynb from its .py twin (the .py is the source) with outputs stripped.
 sync: setup
 	$(BIN)/python -m course_lib.notebook_sync
 
-lock: setup
+lock: setup-test
 	$(BIN)/pip freeze --exclude-editable | sed 's/+cpu//' \
 	  | (echo "# Exact versions for every install of the course (make setup, CI, environment.yml)."; \
 	     echo "# Regenerate with: make lock"; cat) > constraints.txt
 
 # Every benchmark prints JSON lines; GPU parts run only where CUDA is present.
-bench: setup
+bench: setup-test
 	@set -e; for script in benchmarks/*.py; do echo "# $$script"; $(BIN)/python $$script; done
 
 clean:

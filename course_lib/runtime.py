@@ -3,8 +3,10 @@
 * ``device()`` picks CUDA, then Apple's MPS, then the CPU.
 * ``seed_all(seed)`` seeds Python, NumPy and PyTorch and returns a fresh
   ``torch.Generator`` so that library calls can take an explicit generator.
-* Fast mode (``COURSE_FAST=1``, set by CI and ``make test``) shrinks every size
-  through :func:`pick`, so a notebook never needs editing to run quickly.
+* One mode rule fits the hardware: *full* sizes where a GPU (CUDA or Apple's MPS) is
+  present, *fast* sizes on a CPU; ``COURSE_FAST=1`` or ``COURSE_FAST=0`` overrides either
+  way (CI and ``make test`` set 1). Every size goes through :func:`pick`, so a notebook never
+  needs editing to switch.
 """
 
 from __future__ import annotations
@@ -24,29 +26,49 @@ __all__ = [
     "device",
     "is_fast",
     "make_generator",
+    "mode_reason",
     "pick",
     "seed_all",
 ]
 
 FAST_ENV_VAR = "COURSE_FAST"
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
+_FALSE = {"0", "false", "no", "off"}
 
 T = TypeVar("T")
 
 
-def is_fast() -> bool:
-    """True when ``COURSE_FAST`` asks for the small, CI-sized runs.
+def _gpu_present() -> bool:
+    """True when PyTorch sees a CUDA or an MPS device."""
+    mps = getattr(torch.backends, "mps", None)
+    return torch.cuda.is_available() or (mps is not None and mps.is_available())
 
-    Accepted values: 1/true/yes/on and 0/false/no/off (case-insensitive); anything
-    else raises ``ValueError`` rather than silently choosing a mode.
+
+def mode_reason() -> tuple[str, str]:
+    """The run-time mode (``"fast"`` or ``"full"``) and why it was chosen.
+
+    ``COURSE_FAST`` decides when it is set (1/true/yes/on or 0/false/no/off,
+    case-insensitive; anything else raises ``ValueError`` rather than silently choosing);
+    otherwise the hardware does: full where a GPU is present, fast on a CPU.
     """
-    raw = os.environ.get(FAST_ENV_VAR, "").strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise ValueError(f"{FAST_ENV_VAR} must be one of 1/true/yes/on or 0/false/no/off, got {raw!r}")
+    raw = os.environ.get(FAST_ENV_VAR)
+    if raw is not None and raw.strip():
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return "fast", f"{FAST_ENV_VAR}={raw}"
+        if value in _FALSE:
+            return "full", f"{FAST_ENV_VAR}={raw}"
+        raise ValueError(
+            f"{FAST_ENV_VAR} must be one of 1/true/yes/on or 0/false/no/off, got {raw!r}"
+        )
+    if _gpu_present():
+        return "full", "a GPU is present"
+    return "fast", "no GPU found"
+
+
+def is_fast() -> bool:
+    """True in fast mode: the small, CPU-sized runs (see :func:`mode_reason` for the rule)."""
+    return mode_reason()[0] == "fast"
 
 
 def pick(fast: T, full: T) -> T:
@@ -114,8 +136,9 @@ def describe() -> str:
     """One line on the run: mode, device, torch version, threads (for the set-up cell)."""
     dev = device()
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu"
-    mode = "fast" if is_fast() else "full"
+    mode, why = mode_reason()
+    switch = "0" if mode == "fast" else "1"
     return (
-        f"mode={mode} device={dev} ({name}) torch={torch.__version__} "
-        f"threads={torch.get_num_threads()}"
+        f"mode={mode} ({why}; set {FAST_ENV_VAR}={switch} to switch) device={dev} ({name}) "
+        f"torch={torch.__version__} threads={torch.get_num_threads()}"
     )

@@ -9,8 +9,20 @@ def test_is_fast_reads_environment(monkeypatch):
     assert runtime.is_fast() and runtime.pick(3, 30) == 3
     monkeypatch.setenv("COURSE_FAST", "off")
     assert not runtime.is_fast() and runtime.pick(3, 30) == 30
-    monkeypatch.delenv("COURSE_FAST")
-    assert not runtime.is_fast()
+    monkeypatch.setenv("COURSE_FAST", "")
+    assert runtime.is_fast() == (not runtime._gpu_present())
+
+
+def test_mode_follows_the_hardware_without_override(monkeypatch):
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    monkeypatch.setattr(runtime, "_gpu_present", lambda: True)
+    assert runtime.mode_reason() == ("full", "a GPU is present")
+    assert runtime.pick(3, 30) == 30
+    monkeypatch.setattr(runtime, "_gpu_present", lambda: False)
+    assert runtime.mode_reason() == ("fast", "no GPU found")
+    assert runtime.pick(3, 30) == 3
+    monkeypatch.setenv("COURSE_FAST", "0")  # the override wins on a CPU
+    assert runtime.mode_reason() == ("full", "COURSE_FAST=0")
 
 
 def test_is_fast_rejects_garbage(monkeypatch):
@@ -59,4 +71,4 @@ def test_check_device_dtype():
 
 def test_describe_mentions_mode_and_device():
     line = runtime.describe()
-    assert "mode=" in line and "device=" in line
+    assert "mode=" in line and "device=" in line and "COURSE_FAST=" in line

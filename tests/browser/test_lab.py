@@ -1,5 +1,9 @@
 """Real-browser test: JupyterLab in headless Chromium runs Chapter 01 and redraws a widget.
 
+The server reads none of the user's JupyterLab state (workspaces, settings, kernels): a
+workspace with several notebooks open is planted where a user's would be, and the test
+asserts that only Chapter 01 opens.
+
 Serves JupyterLab on 127.0.0.1 with a random token, opens the notebook through Playwright
 driving Debian's Chromium (never a downloaded browser), runs all cells, waits until every
 code cell has an execution count, moves the first slider of widget (a) and asserts the
@@ -48,9 +52,64 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# What `make lab` leaves behind in a learner's JupyterLab state: a workspace with two
+# notebooks open (05a's cells take minutes). The test plants it where a server that read
+# the user's state would find it, and the server below must ignore it.
+PLANTED_NOTEBOOKS = ("notebooks/01_random_walks.ipynb", "notebooks/05a_ddpm_ddim.ipynb")
+
+
+def _plant_user_state(home: Path) -> None:
+    """Write a default workspace with several notebooks open under ``home/.jupyter``."""
+    workspaces = home / ".jupyter" / "lab" / "workspaces"
+    workspaces.mkdir(parents=True)
+    data = {
+        f"notebook:{p}": {"data": {"path": p, "factory": "Notebook"}} for p in PLANTED_NOTEBOOKS
+    }
+    data["layout-restorer:data"] = {
+        "main": {
+            "dock": {
+                "type": "tab-area",
+                "currentIndex": 1,
+                "widgets": [f"notebook:{p}" for p in PLANTED_NOTEBOOKS],
+            },
+            "current": f"notebook:{PLANTED_NOTEBOOKS[-1]}",
+        }
+    }
+    workspace = {"data": data, "metadata": {"id": "default"}}
+    (workspaces / "default-37a8.jupyterlab-workspace").write_text(json.dumps(workspace))
+
+
+def _isolated_env(tmp_path_factory) -> dict[str, str]:
+    """Environment for a server that reads no user state: every Jupyter directory is fresh.
+
+    HOME points at a scratch home holding a planted workspace (see ``_plant_user_state``);
+    the config, data, runtime, workspace and IPython directories are fresh too, so user
+    settings, user kernels and user workspaces of the machine never reach the test.
+    """
+    home = tmp_path_factory.mktemp("home")
+    _plant_user_state(home)
+    jupyter = {
+        name: str(tmp_path_factory.mktemp(name.lower()))
+        for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR",
+                     "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR")
+    }  # fmt: skip
+    import matplotlib
+
+    return (
+        os.environ
+        | jupyter
+        | {
+            "HOME": str(home),
+            "MPLCONFIGDIR": matplotlib.get_configdir(),  # keep the font cache: it is no user state
+            "JUPYTER_PREFER_ENV_PATH": "1",
+            "COURSE_FAST": "1",
+        }
+    )
+
+
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory):
-    """JupyterLab on 127.0.0.1 with windowing off (so every cell is in the DOM)."""
+    """JupyterLab on 127.0.0.1, isolated from the user's state, windowing off."""
     port, token = _free_port(), secrets.token_hex(16)
     settings = tmp_path_factory.mktemp("lab-settings")
     tracker = settings / "@jupyterlab" / "notebook-extension"
@@ -60,12 +119,13 @@ def lab_server(tmp_path_factory):
     docmanager = settings / "@jupyterlab" / "docmanager-extension"
     docmanager.mkdir(parents=True)
     (docmanager / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
-    runtime_dir = tmp_path_factory.mktemp("jupyter-runtime")
-    env = os.environ | {"COURSE_FAST": "1", "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
+    env = _isolated_env(tmp_path_factory)
+    workspaces = env["JUPYTERLAB_WORKSPACES_DIR"]
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
-        f"--LabApp.user_settings_dir={settings}", "--ServerApp.disable_check_xsrf=False",
+        f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={workspaces}",
+        "--ServerApp.disable_check_xsrf=False",
         "--LabApp.news_url=", "--LabServerApp.extra_labextensions_path=[]",
         "--ServerApp.open_browser=False", "--allow-root",
     ]  # fmt: skip
@@ -108,6 +168,7 @@ def test_chapter01_runs_in_lab_and_slider_redraws(lab_server, tmp_path):
             page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
             _wait_for_idle_kernel(base, token, timeout_s=120)
+            _assert_only_our_notebook_is_open(page, base, token)
             _run_all_cells(page)
             _wait_for_all_cells(page, timeout_s=240)
             errors = page.locator(
@@ -137,6 +198,15 @@ def test_chapter01_runs_in_lab_and_slider_redraws(lab_server, tmp_path):
             shot = os.environ.get("COURSE_BROWSER_SCREENSHOT", str(tmp_path / "lab.png"))
             page.screenshot(path=shot, full_page=False)
             browser.close()
+
+
+def _assert_only_our_notebook_is_open(page, base: str, token: str) -> None:
+    """The planted workspace was not restored: one notebook tab, one kernel session."""
+    with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5) as r:
+        paths = sorted(s["path"] for s in json.load(r))
+    assert paths == [NOTEBOOK], f"sessions beyond {NOTEBOOK}: {paths}"
+    panels = page.locator(".jp-NotebookPanel").count()
+    assert panels == 1, f"{panels} notebook panels open; the user's workspace leaked in"
 
 
 def _wait_for_idle_kernel(base: str, token: str, timeout_s: float) -> None:
