@@ -52,8 +52,8 @@ test: setup-test lint
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the set-up is broken" >&2; exit 1; fi; exit $$rc
 
 lint: setup-test
-	$(BIN)/ruff check course_lib tests benchmarks notebooks solutions
-	$(BIN)/ruff format --check course_lib tests benchmarks notebooks solutions
+	$(BIN)/ruff check course_lib tests benchmarks notebooks solutions scripts
+	$(BIN)/ruff format --check course_lib tests benchmarks notebooks solutions scripts
 
 unit: setup-test
 	COURSE_FAST=1 $(BIN)/python -m pytest tests -m "not browser" $(PYTEST_ARGS)
