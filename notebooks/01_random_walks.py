@@ -38,6 +38,10 @@
 # **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 7 s on a 2-core CPU. Full mode
 # (50x more walks, so every check is 7x tighter): about 10 s on a 2-core CPU. Simulations run
 # on the GPU when one is present.
+#
+# **Mode.** The set-up cell prints the mode this run uses: *fast* on a CPU, *full* where a GPU
+# is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
+# `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
 # %%
 # %matplotlib inline

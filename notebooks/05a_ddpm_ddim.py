@@ -39,6 +39,10 @@
 # included (the trained model is cached in `.course_cache/`, so 05b and re-runs load it).
 # Full mode: about 2.5 minutes on a 2-core CPU (longer training, the 8×8 digits); on a GPU the
 # training and sampling run there (`runtime.device()`).
+#
+# **Mode.** The set-up cell prints the mode this run uses: *fast* on a CPU, *full* where a GPU
+# is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
+# `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
 # %%
 # %matplotlib inline

@@ -39,6 +39,10 @@
 # loaded from the cache written by 05a (about 30 s if it must be trained first). Full mode: about
 # 4.5 minutes on a 2-core CPU (larger samples, the quality table up to 500 steps); on a GPU the
 # network and samplers run there (`runtime.device()`).
+#
+# **Mode.** The set-up cell prints the mode this run uses: *fast* on a CPU, *full* where a GPU
+# is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
+# `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
 # %%
 # %matplotlib inline

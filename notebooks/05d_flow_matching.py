@@ -41,6 +41,10 @@
 # training the small network(s) (which are then cached on disk by config). Full mode:
 # about 1.5 minutes on a 2-core CPU (larger samples, longer training); on a GPU the networks
 # train there (`runtime.device()`).
+#
+# **Mode.** The set-up cell prints the mode this run uses: *fast* on a CPU, *full* where a GPU
+# is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
+# `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
 # %%
 # %matplotlib inline

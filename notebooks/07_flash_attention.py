@@ -37,6 +37,10 @@
 # **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 10 s on a 2-core CPU; full mode
 # (larger N) about 15 s. On a GPU the Triton kernel is compiled and runs natively instead of
 # in the interpreter.
+#
+# **Mode.** The set-up cell prints the mode this run uses: *fast* on a CPU, *full* where a GPU
+# is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
+# `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
 # %%
 # %matplotlib inline

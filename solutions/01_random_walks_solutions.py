@@ -20,6 +20,9 @@
 # Each solution derives the answer on its own (by hand formulas or brute force), then asserts
 # that the chapter's checker accepts it. CI runs this notebook, so every published solution
 # is verified. Runtime: a few seconds in either mode.
+#
+# **Mode.** Fast on a CPU, full where a GPU is present (the chapter notebook's first cell says
+# more); `COURSE_FAST=0` or `COURSE_FAST=1` in the environment switches.
 
 # %%
 import math

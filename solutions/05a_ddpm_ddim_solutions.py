@@ -19,6 +19,9 @@
 #
 # Each solution computes its answer from first principles (not with the library function the
 # checker uses) and asserts that `check` accepts it. Runtime: a few seconds.
+#
+# **Mode.** Fast on a CPU, full where a GPU is present (the chapter notebook's first cell says
+# more); `COURSE_FAST=0` or `COURSE_FAST=1` in the environment switches.
 
 # %%
 import math

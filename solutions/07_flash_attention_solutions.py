@@ -19,6 +19,9 @@
 #
 # Each answer is derived on its own and then passed to the chapter's checker; CI runs this
 # notebook, so every solution is verified. Runtime: a few seconds.
+#
+# **Mode.** Fast on a CPU, full where a GPU is present (the chapter notebook's first cell says
+# more); `COURSE_FAST=0` or `COURSE_FAST=1` in the environment switches.
 
 # %%
 import math

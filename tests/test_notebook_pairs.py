@@ -97,3 +97,11 @@ def test_drift_is_detected(tmp_path):
     assert find_drift(root) == [f"notebooks/{stem}.py: not as jupytext writes it (run make sync)"]
     (root / "notebooks" / "lonely.py").write_text("# %%\n")
     assert any("missing" in p for p in find_drift(root))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_cell_says_how_to_switch_mode(path):
+    first = nbformat.read(path, as_version=4).cells[0]
+    assert first.cell_type == "markdown" and "COURSE_FAST=" in first.source, (
+        f"{path.name}: the first cell must say which mode runs and how to switch (COURSE_FAST)"
+    )
