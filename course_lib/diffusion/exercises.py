@@ -273,7 +273,7 @@ EXERCISES = ExerciseSet(
                 "network's training target unit-variance while c_out is as small as possible.",
                 "The noisy input x_0 + sigma eps has variance sigma_data^2 + sigma^2.",
                 "c_skip = sd^2/(sigma^2 + sd^2), c_out = sigma sd / sqrt(sigma^2 + sd^2), "
-                "c_in = 1/sqrt(sigma^2 + sd^2), with sd = sigma_data.",
+                "and c_in is the reciprocal of sqrt(sigma^2 + sd^2), with sd = sigma_data.",
             ),
         ),
         Exercise(
