@@ -52,7 +52,7 @@ import torch
 from IPython.display import display
 
 from course_lib import runtime
-from course_lib.checks import assert_close, assert_pmf_matches, assert_within_se, check
+from course_lib.checks import assert_close, assert_pmf_matches, assert_within_se, check, hint  # noqa: F401
 from course_lib.randomwalk import (
     ballot_count,
     catalan,
@@ -517,11 +517,15 @@ assert abs(max_tail(1_000_000, 1000) - math.erfc(1 / math.sqrt(2))) < 1e-3
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise ends in `check(id, answer)`, which says whether your answer is right, and
-# why not when it is not. Replace `None` with your answer (a number, or a function where
-# asked). Worked solutions: `solutions/01_random_walks_solutions.ipynb`.
+# Each exercise ends in `check(id, answer)`, which says whether your answer is right and,
+# when it recognises the mistake, its kind (sign, factor of two, off by one, not an integer);
+# it never shows the expected value. Each prompt states the answer's form and precision.
+# Stuck? `hint("01.1")` prints a first hint; call it again for the next, more explicit one.
+# Replace `None` with your answer. Worked solutions: `solutions/01_random_walks_solutions.ipynb`.
 #
-# **01.1** For $p = 0.6$, what is $P(S_{10} = 2)$? Use (1.1) by hand (not `endpoint_pmf`).
+# **01.1** For $p = 0.6$, what is $P(S_{10} = 2)$? Use (1.1) by hand (not `endpoint_pmf`);
+# four significant digits are enough.
+# Answer: a float, to 4 significant digits.
 
 # %%
 answer = None
@@ -530,6 +534,7 @@ check("01.1", answer)
 # %% [markdown]
 # **01.2** Write a function `u(n)` that returns $u_{2n} = P(S_{2n} = 0)$ for the symmetric
 # walk (`math.comb` helps).
+# Answer: a function `u(n) -> float, for integers n >= 0`, to 9 significant digits.
 
 # %%
 u = None
@@ -537,6 +542,7 @@ check("01.2", u)
 
 # %% [markdown]
 # **01.3** For $p = 0.7$, what is the probability that the walk ever returns to 0? Use $F(1)$.
+# Answer: a float, to 6 significant digits.
 
 # %%
 answer = None
@@ -545,6 +551,7 @@ check("01.3", answer)
 # %% [markdown]
 # **01.4** How many paths of 12 steps from 0 end at 4 and stay strictly positive after step 0?
 # You may count by brute force with `enumerate_paths` or use (5.3).
+# Answer: an integer.
 
 # %%
 answer = None
@@ -553,6 +560,7 @@ check("01.4", answer)
 # %% [markdown]
 # **01.5** A gambler with 3 units plays until he has 10 or nothing, winning each bet with
 # probability 0.45. What is the probability that he reaches 10?
+# Answer: a float, to 6 significant digits.
 
 # %%
 answer = None
@@ -561,6 +569,7 @@ check("01.5", answer)
 # %% [markdown]
 # **01.6** A walker jumps $\Delta x = 0.2$ every $\Delta t = 0.05$. What diffusion
 # coefficient $D$ does its heat-equation limit have?
+# Answer: a float, to 6 significant digits.
 
 # %%
 answer = None

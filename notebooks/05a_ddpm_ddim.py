@@ -52,7 +52,7 @@ import torch
 from IPython.display import display
 
 from course_lib import runtime
-from course_lib.checks import assert_close, assert_within_se, check
+from course_lib.checks import assert_close, assert_within_se, check, hint  # noqa: F401
 from course_lib.diffusion import (
     TrainConfig,
     bayes_posterior_on_grid,
@@ -510,7 +510,11 @@ else:
 # %% [markdown]
 # ## Exercises
 #
+# `check(id, answer)` says right or wrong (never the value); `hint("05.1")` gives hints one
+# at a time.
+#
 # **05.1** For the linear schedule with $T = 1000$, what is $\bar\alpha_T$?
+# Answer: a float, to 6 significant digits.
 
 # %%
 answer = None
@@ -519,13 +523,15 @@ check("05.1", answer)
 # %% [markdown]
 # **05.2** Write `beta_tilde(ab_t, ab_prev)`: the posterior variance (1.7) for a step from
 # $\bar\alpha_{\text{prev}}$ to $\bar\alpha_t$ (the step's $\beta = 1 - \bar\alpha_t/\bar\alpha_{\text{prev}}$).
+# Answer: a function `beta_tilde(ab_t, ab_prev) -> float`, to 9 significant digits.
 
 # %%
 answer = None
 check("05.2", answer)
 
 # %% [markdown]
-# **05.3** Write `sigma(ab_t, ab_prev, eta)`: DDIM's noise scale (4.1).
+# **05.3** Write `sigma(ab_t, ab_prev, eta)`: DDIM's noise scale (4.1), for $\eta \in [0, 1]$.
+# Answer: a function `sigma(ab_t, ab_prev, eta) -> float`, to 9 significant digits.
 
 # %%
 answer = None
@@ -535,6 +541,7 @@ check("05.3", answer)
 # **05.4** With $\sigma_t^2 = \beta_t$ and the linear schedule ($T = 1000$), what weight $\lambda_{10}$
 # does the ELBO put on $\|\varepsilon - \varepsilon_\theta\|^2$ at $t = 10$ (2.3)? Compare it with
 # $\lambda_{500}$: which steps does $L_{\text{simple}}$ up-weight?
+# Answer: a float, to 6 significant digits.
 
 # %%
 answer = None

@@ -52,7 +52,7 @@ import torch
 from IPython.display import display
 
 from course_lib import runtime
-from course_lib.checks import assert_close, assert_within_se, check
+from course_lib.checks import assert_close, assert_within_se, check, hint  # noqa: F401
 from course_lib.diffusion import (
     VESDE,
     VPSDE,
@@ -469,7 +469,11 @@ display(viz.sampler_explorer_figure("sde_em", 100, denoiser=model))
 # %% [markdown]
 # ## Exercises
 #
+# `check(id, answer)` says right or wrong (never the value); `hint("05.5")` gives hints one
+# at a time.
+#
 # **05.5** Write `score(x, mean, var)`: $\frac{d}{dx}\log\mathcal N(x;\text{mean},\text{var})$ in 1-D.
+# Answer: a function `score(x, mean, var) -> float`, to 9 significant digits.
 
 # %%
 answer = None
@@ -477,6 +481,7 @@ check("05.5", answer)
 
 # %% [markdown]
 # **05.6** For the VP SDE with $\beta_{\min} = 0.1$, $\beta_{\max} = 20$, what is $s(0.3)$?
+# Answer: a float, to 6 significant digits.
 
 # %%
 answer = None
@@ -484,6 +489,7 @@ check("05.6", answer)
 
 # %% [markdown]
 # **05.7** Data $x_0\sim\mathcal N(0, c^2)$ in 1-D. Write `D(x, c, sigma)` $= \mathbb E[x_0\mid x_0 + \sigma\varepsilon = x]$.
+# Answer: a function `D(x, c, sigma) -> float`, to 9 significant digits.
 
 # %%
 answer = None
@@ -492,6 +498,7 @@ check("05.7", answer)
 # %% [markdown]
 # **05.8** VE SDE with $\sigma_{\min} = 0.01$, $\sigma_{\max} = 10$ and data $\mathcal N(0, 1)$ in 1-D:
 # write `drift(x, t)`, the right-hand side of the probability-flow ODE (8.5).
+# Answer: a function `drift(x, t) -> float`, to 7 significant digits.
 
 # %%
 answer = None

@@ -56,7 +56,7 @@ import torch
 from IPython.display import display
 
 from course_lib import runtime
-from course_lib.checks import assert_close, assert_within_se
+from course_lib.checks import assert_close, assert_within_se, check, hint  # noqa: F401
 from course_lib.diffusion import (
     EDM,
     VE,
@@ -85,7 +85,6 @@ from course_lib.diffusion import (
     train_denoiser,
     viz_edm,
 )
-from course_lib.diffusion.exercises_edm import check
 
 gen = runtime.seed_all(2022)
 DEVICE = runtime.device()
@@ -524,8 +523,12 @@ display(viz_edm.sampler_lab_figure("heun", 18, 7.0, denoiser=model.float()))
 # %% [markdown]
 # ## Exercises
 #
+# `check(id, answer)` says right or wrong (never the value); `hint("05.9")` gives hints one
+# at a time.
+#
 # **05.9** Write `sigma_i(i, N, sigma_min, sigma_max, rho)`: EDM's time step (9.7), with
 # $\sigma_N = 0$.
+# Answer: a function `sigma_i(i, N, sigma_min, sigma_max, rho) -> float`, to 9 significant digits.
 
 # %%
 answer = None
@@ -533,6 +536,8 @@ check("05.9", answer)
 
 # %% [markdown]
 # **05.10** Write `precond(sigma, sigma_data)` returning `(c_skip, c_out, c_in)` of (9.5).
+# Answer: a function `precond(sigma, sigma_data) -> (c_skip, c_out, c_in), three floats`, to 9
+# significant digits.
 
 # %%
 answer = None
@@ -541,6 +546,7 @@ check("05.10", answer)
 # %% [markdown]
 # **05.11** 1-D data $\mathcal N(0, c^2)$, EDM family: write `rhs(x, sigma, c)` $= dx/d\sigma$ of the
 # probability-flow ODE (9.3).
+# Answer: a function `rhs(x, sigma, c) -> float`, to 9 significant digits.
 
 # %%
 answer = None
@@ -549,6 +555,7 @@ check("05.11", answer)
 # %% [markdown]
 # **05.12** A network predicts $v = (\epsilon - \sigma x_0)/\sqrt{1+\sigma^2}$ at the scaled input
 # $x = x_0 + \sigma\epsilon$. Write `eps_from_v(v, x, sigma)`.
+# Answer: a function `eps_from_v(v, x, sigma) -> float`, to 9 significant digits.
 
 # %%
 answer = None

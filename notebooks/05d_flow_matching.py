@@ -54,7 +54,7 @@ import torch
 from IPython.display import display
 
 from course_lib import runtime
-from course_lib.checks import assert_close, assert_within_se
+from course_lib.checks import assert_close, assert_within_se, check, hint  # noqa: F401
 from course_lib.diffusion import (
     Flow,
     TrainConfig,
@@ -71,7 +71,6 @@ from course_lib.diffusion import (
     train_denoiser,
     viz_edm,
 )
-from course_lib.diffusion.exercises_edm import check
 from course_lib.diffusion.objectives_edm import exact_reflow_pool
 
 gen = runtime.seed_all(2023)
@@ -342,8 +341,12 @@ viz_edm.flow_steps_widget({"reflow": reflow_model, "trained": flow_model})
 #
 # ## Exercises
 #
-# **05.13** 1-D data $\mathcal N(m, c^2)$: write `v(x, t, m, c)`, the marginal velocity (10.2),
-# for $0 < t < 1$.
+# `check(id, answer)` says right or wrong (never the value); `hint("05.13")` gives hints one
+# at a time.
+#
+# **05.13** 1-D data $\mathcal N(m, c^2)$, path $x_t = (1-t)x_0 + t x_1$ with noise
+# $x_1\sim\mathcal N(0, 1)$: write `v(x, t, m, c)`, the marginal velocity (10.2), for $0 < t < 1$.
+# Answer: a function `v(x, t, m, c) -> float`, to 8 significant digits.
 
 # %%
 answer = None
@@ -352,6 +355,7 @@ check("05.13", answer)
 # %% [markdown]
 # **05.14** With the exact marginal velocity of the toy mixture, where does **one** Euler step from
 # $t = 1$ to $t = 0$ send every starting point? Give the 2-vector.
+# Answer: a vector of 2 floats, to 6 significant digits.
 
 # %%
 answer = None
@@ -360,6 +364,7 @@ check("05.14", answer)
 # %% [markdown]
 # **05.15** 1-D data $\mathcal N(0, c^2)$ with $c = 0.5$: the exact flow is
 # $z_t = x_1\sqrt{(1-t)^2c^2 + t^2}$. Compute its straightness $S$ (10.6) to 3 significant digits.
+# Answer: a float, to 3 significant digits.
 
 # %%
 answer = None

@@ -71,7 +71,7 @@ from course_lib.attention import (
 )
 from course_lib.attention.memory import peak_tensor_bytes
 from course_lib.attention.triton_kernel import flash_attention, interpreter_active
-from course_lib.checks import assert_close, check
+from course_lib.checks import assert_close, check, hint  # noqa: F401
 
 gen = runtime.seed_all(7)
 DEVICE = runtime.device()
@@ -410,11 +410,13 @@ for causal in (False, True):
 # %% [markdown]
 # ## Exercises
 #
-# Replace `None` with your answer; `check` tells you whether it is right. Worked solutions:
+# Replace `None` with your answer; `check` tells you whether it is right (never the value
+# itself), and `hint("07.1")` gives hints one at a time. Worked solutions:
 # `solutions/07_flash_attention_solutions.ipynb`.
 #
 # **07.1** Standard attention for one head with $N = 4096$, $d = 64$: how many elements does it
 # move between HBM and the chip (reads + writes)?
+# Answer: an integer.
 
 # %%
 answer = None
@@ -424,6 +426,8 @@ check("07.1", answer)
 # **07.2** Write `combine(m1, l1, m2, l2)` returning `(m, l)` for the union of two chunks whose
 # online-softmax states are $(m_1, \ell_1)$ and $(m_2, \ell_2)$. (This is what lets a GPU split
 # the key dimension across programs, as in FlashDecoding.)
+# Answer: a function `combine(m1, l1, m2, l2) -> (m, l), a pair of floats`, to 9 significant
+# digits.
 
 # %%
 combine = None
@@ -432,6 +436,7 @@ check("07.2", combine)
 # %% [markdown]
 # **07.3** Scores $x = [0.5, 2.0, -1.0, 3.0, 0.0, 4.5]$ are processed in chunks of 2. What is
 # the running sum $\ell$ after the second chunk?
+# Answer: a float, to 6 significant digits.
 
 # %%
 answer = None
@@ -440,14 +445,16 @@ check("07.3", answer)
 # %% [markdown]
 # **07.4** How many bytes does the float32 score matrix $S$ take for batch 1, 16 heads and
 # $N = 8192$?
+# Answer: an integer.
 
 # %%
 answer = None
 check("07.4", answer)
 
 # %% [markdown]
-# **07.5** With on-chip memory $M = 16\,384$ elements and $d = 64$, what query block size $B_r$
-# does the FlashAttention paper's rule give?
+# **07.5** With on-chip memory $M = 49\,152$ elements and head dimension $d = 64$, which block
+# sizes $(B_r, B_c)$ does the FlashAttention paper's rule give?
+# Answer: a vector of 2 integers.
 
 # %%
 answer = None
@@ -455,7 +462,8 @@ check("07.5", answer)
 
 # %% [markdown]
 # **07.6** How many FLOPs does a causal attention forward take for $BH = 32$, $N = 2048$,
-# $d = 128$?
+# $d = 128$ (count 2 FLOPs per multiply-add and ignore the softmax)?
+# Answer: an integer.
 
 # %%
 answer = None

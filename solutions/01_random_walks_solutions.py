@@ -34,11 +34,12 @@ from course_lib.randomwalk import enumerate_paths
 
 # %% [markdown]
 # **01.1** $S_{10} = 2$ needs $j = (10 + 2)/2 = 6$ up-steps and 4 down-steps, so by (1.1)
-# $P(S_{10} = 2) = \binom{10}{6}\, 0.6^6\, 0.4^4$.
+# $P(S_{10} = 2) = \binom{10}{6}\, 0.6^6\, 0.4^4$, rounded to the four significant digits asked.
 
 # %%
-answer = math.comb(10, 6) * 0.6**6 * 0.4**4
-print(answer)
+exact = math.comb(10, 6) * 0.6**6 * 0.4**4
+answer = float(f"{exact:.4g}")
+print(exact, "->", answer)
 assert check("01.1", answer)
 
 # %% [markdown]

@@ -27,7 +27,7 @@
 import torch
 
 from course_lib import runtime
-from course_lib.diffusion.exercises_edm import check
+from course_lib.checks import check
 
 runtime.seed_all(0)
 print(runtime.describe())

@@ -79,10 +79,14 @@ print(answer / 2**30, "GiB")
 assert check("07.4", answer)
 
 # %% [markdown]
-# **07.5** $B_c = \lceil M / 4d \rceil = \lceil 16384 / 256 \rceil = 64$ and $B_r = \min(B_c, d) = 64$.
+# **07.5** $B_c = \lceil M / 4d \rceil = \lceil 49152 / 256 \rceil = 192$ and
+# $B_r = \min(B_c, d) = 64$: here the query block is capped by the head dimension.
 
 # %%
-answer = min(math.ceil(16384 / (4 * 64)), 64)
+M, d = 49152, 64
+B_c = math.ceil(M / (4 * d))
+answer = (min(B_c, d), B_c)
+print(answer)
 assert check("07.5", answer)
 
 # %% [markdown]

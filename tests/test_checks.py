@@ -45,28 +45,82 @@ def _toy_set():
     return checks.ExerciseSet(
         "99",
         [
-            checks.Exercise("99.1", "Compute 2+2.", checks.numeric_answer(lambda: 4), hint="add"),
+            checks.Exercise(
+                "99.1",
+                "Compute 17 + 25.",
+                lambda: 17 + 25,
+                checks.integer_answer(),
+                inputs=(17, 25),
+                hints=("add the two numbers", "use +"),
+            ),
             checks.Exercise(
                 "99.2",
                 "Write square(x).",
-                checks.function_answer(lambda x: x * x, [(0,), (3,), (-2.5,)]),
+                lambda x: x * x,
+                checks.function_answer([(0.0,), (3.0,), (-2.5,)], "square(x) -> float"),
+                hints=("multiply", "x times x"),
+            ),
+            checks.Exercise(
+                "99.3",
+                "Compute 1/3.",
+                lambda: 1 / 3,
+                checks.float_answer(3),
+                inputs=(1, 3),
+                hints=("divide", "1 / 3"),
             ),
         ],
     )
 
 
 def test_exercise_set_right_wrong_and_pending(capsys):
-    ex = _toy_set()
-    assert ex.check("99.1", 4)
-    wrong = ex.check("99.1", 5)
-    assert not wrong and "Hint: add" in wrong.message
-    assert not ex.check("99.1", None)
-    assert not ex.check("99.1", "four")
+    _toy_set()
+    assert checks.check("99.1", 42) and checks.check("99.1", 42.0)
+    wrong = checks.check("99.1", 43)
+    assert not wrong and "off by one" in wrong.message and 'hint("99.1")' in wrong.message
+    assert "42" not in wrong.message and "add the two" not in wrong.message  # no hint dump
+    assert "not an integer" in checks.check("99.1", 41.5).message
+    assert "numbers given in the question" in checks.check("99.1", 25).message
+    assert "twice" in checks.check("99.1", 84).message
+    assert not checks.check("99.1", None)
+    assert not checks.check("99.1", "four")
     assert checks.check("99.2", lambda x: x**2)
     bad = checks.check("99.2", lambda x: 2 * x)
-    assert not bad and "for input" in bad.message
+    assert not bad and "wrong value" in bad.message and "9.0" not in bad.message
     assert not checks.check("99.2", lambda x: 1 / 0)  # an exception is reported, not raised
+    assert "sign is flipped" in checks.check("99.2", lambda x: -x * x).message
+    assert checks.check("99.3", 0.333) and not checks.check("99.3", 0.33)
+    msg = checks.check("99.3", 0.3).message
+    assert "0.0" not in msg and "tolerance" not in msg and "off by" not in msg
     assert "✅" in capsys.readouterr().out
+
+
+def test_hints_come_one_at_a_time(capsys):
+    _toy_set()
+    checks._HINTS_SHOWN.pop("99.1", None)
+    checks.hint("99.1")
+    first = capsys.readouterr().out
+    assert "add the two numbers" in first and "use +" not in first
+    checks.hint("99.1")
+    checks.hint("99.1")
+    assert capsys.readouterr().out.count("use +") == 2  # stays on the last hint
+    checks.hint("99.1", 1)
+    assert "add the two numbers" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="level"):
+        checks.hint("99.1", 3)
+
+
+def test_exercise_and_set_reject_bad_definitions():
+    with pytest.raises(TypeError, match="answer must come from"):
+        checks.Exercise("99.9", "q", lambda: 1, lambda a: (True, ""), hints=("a", "b"))
+    with pytest.raises(ValueError, match="2 graded hints"):
+        checks.Exercise("99.9", "q", lambda: 1, checks.integer_answer(), hints=("a",))
+    with pytest.raises(ValueError, match="digits"):
+        checks.float_answer(0)
+    with pytest.raises(ValueError, match="cases"):
+        checks.function_answer([], "f(x)")
+    ex = checks.Exercise("99.9", "q", lambda: 1.5, checks.integer_answer(), hints=("a", "b"))
+    with pytest.raises(RuntimeError, match="non-integer reference"):
+        ex.compare(1)
 
 
 def test_check_rejects_unknown_and_bad_ids():
@@ -75,19 +129,20 @@ def test_check_rejects_unknown_and_bad_ids():
         checks.check("99.99", 1)
     with pytest.raises(TypeError):
         checks.check(1, 1)
+    ex = checks.Exercise("99.3", "x", lambda: 1, checks.integer_answer(), hints=("a", "b"))
     with pytest.raises(ValueError, match="must start with"):
-        checks.ExerciseSet("98", [checks.Exercise("99.3", "x", checks.numeric_answer(lambda: 1))])
+        checks.ExerciseSet("98", [ex])
+    with pytest.raises(ValueError, match="unique"):
+        checks.ExerciseSet("99", [ex, ex])
 
 
 def test_check_discovers_chapter_exercises():
     # Chapter 01 registers its exercises on import; check() finds them lazily.
-    assert "01.1" in {
-        e.id
-        for e in __import__(
-            "course_lib.randomwalk.exercises", fromlist=["EXERCISES"]
-        ).EXERCISES.exercises
-    }
+    from course_lib.randomwalk.exercises import EXERCISES
+
+    assert "01.1" in {e.id for e in EXERCISES.exercises}
     assert not checks.check("01.1", None)
+    assert {"01.1", "05.15", "07.6"} <= {e.id for e in checks.all_exercises()}
 
 
 def test_figure_widget_redraws_and_rejects_empty_controls():

@@ -18,15 +18,12 @@ Part 2 (EDM, flow matching, rectified flow):
   preconditioning, the rho schedule and the Euler/Heun/stochastic samplers (9.x);
 * :mod:`.flow`  -- conditional paths, marginal velocity, flow-matching loss, reflow, straightness
   (10.x); :mod:`.objectives_edm` -- their training-registry entries;
-* :mod:`.viz_edm` -- part 2's widgets; :mod:`.exercises_edm` -- exercises 05.9 onwards.
+* :mod:`.viz_edm` -- part 2's widgets (:mod:`.exercises` holds the exercises of both parts).
 
 Every model is a denoiser D(x; sigma) = E[x_0 | x_0 + sigma eps = x] (see :mod:`.samplers`).
 """
 
-from . import (
-    exercises_edm,  # noqa: F401  (registers exercises 05.9-05.15 for check())
-    objectives_edm,  # noqa: F401  (registers part 2's networks and objectives)
-)
+from . import objectives_edm  # noqa: F401  (registers part 2's networks and objectives)
 from .data import digits_dataset, sample_toy, toy_distribution
 from .edm import (
     EDM,

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from course_lib.checks import check
 from course_lib.diffusion import viz_edm
-from course_lib.diffusion.exercises_edm import EXERCISES
+from course_lib.diffusion.exercises import EXERCISES
 
 
 @pytest.mark.parametrize("family", ["VP", "VE", "flow", "EDM"])
@@ -44,7 +44,7 @@ def test_widgets_build():
 
 def test_exercise_ids_and_checker():
     ids = [ex.id for ex in EXERCISES.exercises]
-    assert ids == [f"05.{i}" for i in range(9, 16)]
+    assert ids[8:] == [f"05.{i}" for i in range(9, 16)]
 
     def eps_from_v(v, x, sigma):
         return (sigma * x + math.sqrt(1 + sigma**2) * v) / (1 + sigma**2)
