@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validate import check_qkv, resolve_scale
+from .shapes import check_qkv, resolve_scale
 
 __all__ = [
     "OnlineSoftmaxState",

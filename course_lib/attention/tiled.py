@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import check_block, check_qkv, resolve_scale
+from ..validation import check_int
 from .reference import causal_mask
+from .shapes import check_qkv, resolve_scale
 
 __all__ = [
     "TiledAttention",
@@ -52,7 +53,10 @@ def tiled_attention_forward(
     """O and the row log-sum-exp L (float32 or better) by the tiled recurrence (3.1)."""
     check_qkv(q, k, v)
     scale = resolve_scale(scale, q.shape[-1])
-    block_q, block_k = check_block(block_q, "block_q"), check_block(block_k, "block_k")
+    block_q, block_k = (
+        check_int(block_q, "block_q", minimum=1),
+        check_int(block_k, "block_k", minimum=1),
+    )
     acc = torch.promote_types(q.dtype, torch.float32)  # accumulate in fp32 (fp64 stays fp64)
     n_q, n_k = q.shape[-2], k.shape[-2]
     out = torch.empty(q.shape, dtype=q.dtype, device=q.device)

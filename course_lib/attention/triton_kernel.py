@@ -23,7 +23,7 @@ import os
 import torch
 
 from ._interpret import INTERPRET_SET_HERE, TRITON_PREIMPORTED
-from ._validate import check_qkv, resolve_scale
+from .shapes import check_qkv, resolve_scale
 
 try:
     import triton

@@ -37,12 +37,11 @@ from collections.abc import Callable
 
 import torch
 
-from ._validate import check_int, check_tensor, randn_like
-from .forward import _bcast, _check_schedule, posterior_mean_var, q_sample
-from .schedules import Schedule
+from ..validation import Denoiser, batch_view, check_int, check_tensor, randn_like
+from .forward import posterior_mean_var, q_sample
+from .schedules import Schedule, check_schedule
 
 __all__ = [
-    "Denoiser",
     "dsm_loss",
     "elbo_terms",
     "elbo_weight",
@@ -52,9 +51,6 @@ __all__ = [
     "gaussian_nll",
     "sample_timesteps",
 ]
-
-#: A denoiser D(x, sigma) = E[x_0 | x_0 + sigma eps = x]; sigma has shape (B,).
-Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def gaussian_kl(
@@ -81,7 +77,7 @@ def eps_prediction(denoiser: Denoiser, xt: torch.Tensor, alpha_bar: torch.Tensor
 
     sigma = sqrt((1 - ab)/ab) is the noise level of x_t / sqrt(ab) = x_0 + sigma eps (eq. 1.3).
     """
-    ab = _bcast(
+    ab = batch_view(
         torch.as_tensor(alpha_bar, dtype=xt.dtype, device=xt.device)
         .reshape(-1)
         .expand(xt.shape[0]),
@@ -97,7 +93,7 @@ def elbo_weight(schedule: Schedule, t: int | torch.Tensor, sigma2: str = "beta")
 
     ``sigma2`` picks the reverse variance: 'beta' (sigma_t^2 = beta_t) or 'beta_tilde' (1.7).
     """
-    schedule = _check_schedule(schedule)
+    schedule = check_schedule(schedule)
     t = torch.as_tensor(t, device=schedule.betas.device)
     if torch.any(t < 1) or torch.any(t > schedule.T):
         raise ValueError(f"t must lie in 1..{schedule.T}")
@@ -132,7 +128,7 @@ def elbo_terms(
     ``total`` = prior + sum(kl) + decoder (nats per sample; x_0 is continuous so L_0 is a density).
     """
     x0 = check_tensor(x0, "x0", min_dim=2)
-    schedule = _check_schedule(schedule).to(device=x0.device, dtype=x0.dtype)
+    schedule = check_schedule(schedule).to(device=x0.device, dtype=x0.dtype)
     T, B = schedule.T, x0.shape[0]
     ab = schedule.alpha_bars
     dims = tuple(range(1, x0.dim()))
@@ -195,7 +191,7 @@ def eps_loss(
     by t) gives the reweighted loss sum_t w_t ||.||^2, e.g. w = lambda of (2.3) recovers the ELBO.
     """
     x0 = check_tensor(x0, "x0", min_dim=2)
-    schedule = _check_schedule(schedule)
+    schedule = check_schedule(schedule)
     if t is None:
         t = sample_timesteps(x0.shape[0], schedule.T, generator=generator, device=x0.device)
     xt, eps = q_sample(x0, t, schedule, noise=noise, generator=generator)
@@ -221,7 +217,7 @@ def dsm_loss(
     sig = torch.as_tensor(sigma, dtype=x0.dtype, device=x0.device).reshape(-1).expand(x0.shape[0])
     if torch.any(sig <= 0):
         raise ValueError("sigma must be positive")
-    s = _bcast(sig, x0)
+    s = batch_view(sig, x0)
     eps = randn_like(x0, generator)
     target = -eps / s  # grad log N(x; x_0, sigma^2) at x = x_0 + sigma eps
     err = (score_model(x0 + s * eps, sig) - target) ** 2 * s**2

@@ -21,7 +21,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..plotting import COLORS, course_style, figure_widget, label_axes, new_figure
-from ._validate import check_int, check_real
+from ..validation import check_int, check_real
 from .edm import EDM, VE, VP, Family, Flow, edm_sample, edm_sigmas, stochastic_sample
 from .flow import flow_euler_sample, mixture_velocity, straightness
 from .metrics import mmd

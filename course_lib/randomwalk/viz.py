@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from ..plotting import COLORS, course_style, figure_widget, label_axes, new_figure
 from ..runtime import make_generator
-from ._validate import check_int, check_probability
+from ..validation import check_int, check_probability
 from .diffusion import heat_kernel, lattice_density
 from .genfun import hitting_time_pmf
 from .paths import first_hitting_times

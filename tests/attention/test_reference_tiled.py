@@ -145,9 +145,13 @@ def test_bad_inputs_raise_clear_errors(make, error, match):
 
 def test_bad_blocks_and_scale():
     q, k, v = _qkv(1, 1, 8, 4)
-    with pytest.raises(ValueError, match="block_q must be a positive int"):
+    with pytest.raises(ValueError, match="block_q must be >= 1, got 0"):
         tiled_attention_forward(q, k, v, block_q=0)
-    with pytest.raises(ValueError, match="scale must be positive"):
+    with pytest.raises(TypeError, match="block_k must be an int, got float 4.0"):
+        tiled_attention_forward(q, k, v, block_k=4.0)
+    with pytest.raises(ValueError, match=r"scale must be a finite number in \(0, inf\), got -1.0"):
         standard_attention(q, k, v, scale=-1.0)
+    with pytest.raises(TypeError, match="scale must be a real number"):
+        standard_attention(q, k, v, scale="1")
     with pytest.raises(ValueError, match="chunk sizes must"):
         online_softmax(torch.zeros(4, dtype=torch.float64), [1, 2])
