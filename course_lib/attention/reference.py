@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..validation import check_device, check_int
 from .shapes import check_qkv, resolve_scale
 
 __all__ = [
@@ -48,6 +49,8 @@ def causal_mask(n_q: int, n_k: int, device=None) -> torch.Tensor:
 
     This is the convention of ``scaled_dot_product_attention(is_causal=True)``.
     """
+    n_q, n_k = check_int(n_q, "n_q"), check_int(n_k, "n_k")
+    device = check_device(device) if device is not None else None
     i = torch.arange(n_q, device=device)[:, None]
     j = torch.arange(n_k, device=device)[None, :]
     return j <= i

@@ -87,6 +87,14 @@ def test_causal_mask_is_lower_triangular():
     assert torch.equal(causal_mask(4, 4), torch.ones(4, 4, dtype=torch.bool).tril())
 
 
+def test_causal_mask_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="n_q must be >= 0, got -2"):
+        causal_mask(-2, 3)
+    with pytest.raises(TypeError, match="n_k must be an int, got float 3.0"):
+        causal_mask(2, 3.0)
+    assert causal_mask(0, 3).shape == (0, 3)
+
+
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("n, bq, bk", [(64, 16, 16), (50, 16, 8), (33, 64, 7), (1, 4, 4)])
 def test_tiled_forward_matches_standard_and_logsumexp(causal, n, bq, bk):

@@ -113,6 +113,25 @@ def test_eps_x0_round_trip():
     assert torch.allclose(eps_from_x0(xt, x0, ab), eps, atol=1e-6)
 
 
+def test_eps_x0_conversions_reject_alpha_bar_outside_its_range():
+    xt, other = torch.ones(3, 2), torch.zeros(3, 2)
+    # alpha_bar = 0 divides by sqrt(0) in (1.3) inverted for x_0; 1.5 takes sqrt(1 - 1.5)
+    for bad in (0.0, 1.5, -0.1, math.nan, torch.tensor([0.5, 0.0, 0.5])):
+        with pytest.raises(ValueError, match=r"alpha_bar must lie in \(0, 1\]"):
+            x0_from_eps(xt, other, bad)
+    # alpha_bar = 1 (no noise) leaves no noise to recover
+    for bad in (1.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match=r"alpha_bar must lie in \[0, 1\)"):
+            eps_from_x0(xt, other, bad)
+    with pytest.raises(ValueError, match=r"xt and eps must have the same shape, got \(3, 2\)"):
+        x0_from_eps(xt, torch.zeros(3, 1), 0.5)
+    with pytest.raises(TypeError, match="x0 must be a torch.Tensor, got list"):
+        eps_from_x0(xt, [0.0], 0.5)
+    # the ends that stay allowed give the exact identities x_0 = x_t and eps = x_t
+    assert torch.equal(x0_from_eps(xt, other, 1.0), xt)
+    assert torch.equal(eps_from_x0(xt, other, 0.0), xt)
+
+
 def test_gaussian_kl_against_monte_carlo():
     m1, v1, m2, v2 = 0.3, 0.5, -0.2, 1.7
     z = torch.randn(400000, generator=gen(5), dtype=torch.float64)
