@@ -22,6 +22,7 @@ __all__ = [
     "batch_view",
     "check_denoiser",
     "check_device",
+    "check_flag",
     "check_generator",
     "check_int",
     "check_probability",
@@ -79,6 +80,13 @@ def check_probability(p: object, name: str = "p", *, open_interval: bool = False
         interval = "(0, 1)" if open_interval else "[0, 1]"
         raise ValueError(f"{name} must lie in {interval}, got {v}")
     return v
+
+
+def check_flag(value: object, name: str) -> bool:
+    """A bool (``0``/``1`` and other truthy values are rejected: a flag is True or False)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+    return value
 
 
 def check_generator(generator: object) -> torch.Generator | None:

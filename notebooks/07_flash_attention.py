@@ -88,7 +88,7 @@ N_TRITON = runtime.pick(fast=96, full=256)
 # %%
 q, k, v = (torch.randn(2, 4, 200, 32, generator=gen, dtype=torch.float64) for _ in range(3))
 for causal in (False, True):
-    ours = standard_attention(q, k, v, causal=causal)
+    ours = standard_attention(q, k, v, is_causal=causal)
     sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
     assert_close(ours, sdpa, atol=1e-12, label=f"standard attention vs SDPA, causal={causal}")
 
@@ -208,13 +208,13 @@ for causal in (False, True):
         qn, kn, vn = (
             torch.randn(1, 2, n, 32, generator=gen, dtype=torch.float64) for _ in range(3)
         )
-        out, lse = tiled_attention_forward(qn, kn, vn, causal=causal, block_q=bq, block_k=bk)
+        out, lse = tiled_attention_forward(qn, kn, vn, is_causal=causal, block_q=bq, block_k=bk)
         s = qn @ kn.transpose(-2, -1) / math.sqrt(32)
         if causal:
             s = s.masked_fill(~causal_mask(n, n), float("-inf"))
         assert_close(
             out,
-            standard_attention(qn, kn, vn, causal=causal),
+            standard_attention(qn, kn, vn, is_causal=causal),
             atol=1e-12,
             label=f"tiled O, N={n}, blocks {bq}x{bk}, causal={causal}",
         )
@@ -250,7 +250,7 @@ assert mem_tiled[ns[-1]] < mem_standard[ns[-1]] / 2
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-viz.tiling_widget(n=64, d=16, block_q=16, block_k=16, causal=True)
+viz.tiling_widget(n=64, d=16, block_q=16, block_k=16, is_causal=True)
 
 # %% [markdown]
 # ## 4 · The backward pass
@@ -273,10 +273,10 @@ qn, kn, vn = (
 )
 d_out = torch.randn(1, 2, 50, 16, generator=gen, dtype=torch.float64)
 for causal in (False, True):
-    ref = torch.autograd.grad(standard_attention(qn, kn, vn, causal=causal), (qn, kn, vn), d_out)
-    out, lse = tiled_attention_forward(qn, kn, vn, causal=causal, block_q=16, block_k=16)
+    ref = torch.autograd.grad(standard_attention(qn, kn, vn, is_causal=causal), (qn, kn, vn), d_out)
+    out, lse = tiled_attention_forward(qn, kn, vn, is_causal=causal, block_q=16, block_k=16)
     ours = tiled_attention_backward(
-        qn, kn, vn, out, lse, d_out, causal=causal, block_q=16, block_k=16
+        qn, kn, vn, out, lse, d_out, is_causal=causal, block_q=16, block_k=16
     )
     for name, a, b in zip(("dQ", "dK", "dV"), ours, ref, strict=True):
         assert_close(a, b, atol=1e-12, label=f"{name} by (4.1) vs autograd, causal={causal}")
@@ -291,7 +291,7 @@ small = tuple(
     for _ in range(3)
 )
 assert torch.autograd.gradcheck(
-    lambda a, b, c: tiled_attention(a, b, c, causal=True, block_q=4, block_k=3), small
+    lambda a, b, c: tiled_attention(a, b, c, is_causal=True, block_q=4, block_k=3), small
 )
 print("gradcheck passed")
 
@@ -384,7 +384,7 @@ for causal in (False, True):
     d_out = torch.randn(out.shape, generator=gen).to(dev, dtype)
     grads = torch.autograd.grad(out, (qn, kn, vn), d_out)
     q64, k64, v64 = (t.detach().double().requires_grad_() for t in (qn, kn, vn))
-    ref = standard_attention(q64, k64, v64, causal=causal)
+    ref = standard_attention(q64, k64, v64, is_causal=causal)
     ref_grads = torch.autograd.grad(ref, (q64, k64, v64), d_out.double())
     assert_close(out, ref, atol=tol, rtol=0, label=f"Triton O ({dtype}, causal={causal})")
     for name, a, b in zip(("dQ", "dK", "dV"), grads, ref_grads, strict=True):

@@ -80,7 +80,7 @@ EXERCISES = ExerciseSet(
         Exercise(
             "07.6",
             "How many FLOPs does a causal attention forward take for B H = 32, N = 2048, d = 128?",
-            numeric_answer(lambda: attention_flops(32, 2048, 128, causal=True), rtol=1e-12),
+            numeric_answer(lambda: attention_flops(32, 2048, 128, is_causal=True), rtol=1e-12),
             hint="Two matmuls of 2 N^2 d flops each per head, and causal masking halves the work.",
         ),
     ],

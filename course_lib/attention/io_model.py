@@ -81,7 +81,7 @@ def tiled_io(n: int, d: int, m: int) -> IOCount:
     return IOCount(reads, writes)
 
 
-def attention_flops(batch_heads: int, n: int, d: int, *, causal: bool = False) -> float:
+def attention_flops(batch_heads: int, n: int, d: int, *, is_causal: bool = False) -> float:
     """Forward FLOPs 4 B H N^2 d (QK^T and PV, 2 flops per multiply-add), halved if causal."""
     batch_heads, n, d = (
         check_int(batch_heads, "batch_heads", minimum=1),
@@ -89,15 +89,15 @@ def attention_flops(batch_heads: int, n: int, d: int, *, causal: bool = False) -
         check_int(d, "d", minimum=1),
     )
     total = 4.0 * batch_heads * n * n * d
-    return total / 2 if causal else total
+    return total / 2 if is_causal else total
 
 
 def tile_schedule(
-    n: int, block_q: int, block_k: int, causal: bool = False
+    n: int, block_q: int, block_k: int, is_causal: bool = False
 ) -> list[tuple[int, int]]:
     """(query block, key block) pairs in FlashAttention-2 order: Q blocks outer, K/V inner.
 
-    With ``causal``, a query block stops after the key block that holds its last row.
+    With ``is_causal``, a query block stops after the key block that holds its last row.
     """
     n, block_q, block_k = (
         check_int(n, "n", minimum=1),
@@ -107,20 +107,20 @@ def tile_schedule(
     order = []
     for i in range(math.ceil(n / block_q)):
         last_row = min((i + 1) * block_q, n) - 1
-        n_kv = last_row // block_k + 1 if causal else math.ceil(n / block_k)
+        n_kv = last_row // block_k + 1 if is_causal else math.ceil(n / block_k)
         order.extend((i, j) for j in range(n_kv))
     return order
 
 
 def tiled_traffic_after(
-    n: int, d: int, block_q: int, block_k: int, step: int, causal: bool = False
+    n: int, d: int, block_q: int, block_k: int, step: int, is_causal: bool = False
 ) -> IOCount:
     """HBM traffic of the tiled forward up to and including ``step`` of :func:`tile_schedule`.
 
     Reads: each query block Q_a once when it starts, K_b and V_b at every step. Writes: O_a
     and L_a when query block a finishes (blocks before the current one).
     """
-    schedule = tile_schedule(n, block_q, block_k, causal)
+    schedule = tile_schedule(n, block_q, block_k, is_causal)
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < len(schedule):
         raise ValueError(f"step must be an int in [0, {len(schedule) - 1}], got {step!r}")
     i = schedule[step][0]

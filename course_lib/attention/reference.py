@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..validation import check_device, check_int
+from ..validation import check_device, check_flag, check_int
 from .shapes import check_qkv, resolve_scale
 
 __all__ = [
@@ -143,15 +143,19 @@ def standard_attention(
     k: torch.Tensor,
     v: torch.Tensor,
     *,
-    causal: bool = False,
+    is_causal: bool = False,
     scale: float | None = None,
     return_probs: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """O = softmax(Q K^T scale) V by (1.1), materialising S and P (shape (..., N_q, N_k))."""
     check_qkv(q, k, v)
+    is_causal, return_probs = (
+        check_flag(is_causal, "is_causal"),
+        check_flag(return_probs, "return_probs"),
+    )
     scale = resolve_scale(scale, q.shape[-1])
     s = (q @ k.transpose(-2, -1)) * scale  # S = Q K^T / sqrt(d)
-    if causal:
+    if is_causal:
         s = s.masked_fill(~causal_mask(q.shape[-2], k.shape[-2], device=q.device), float("-inf"))
     p = safe_softmax(s, dim=-1)  # P = softmax(S)
     o = p @ v  # O = P V

@@ -288,7 +288,7 @@ def _check_ts(sde: object, ts: torch.Tensor) -> torch.Tensor:
 
 
 def _score(denoiser: Denoiser, sde: SDE, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return score_from_denoiser(denoiser, x, sde.a(t).to(x.dtype), sde.s(t).to(x.dtype))
+    return score_from_denoiser(denoiser, x, sde.a(t).to(x.dtype), sde.std(t).to(x.dtype))
 
 
 def _ode_drift(denoiser: Denoiser, sde: SDE, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

@@ -52,8 +52,8 @@ class SDE(ABC):
         """Marginal mean coefficient a(t): E[x(t) | x_0] = a(t) x_0."""
 
     @abstractmethod
-    def s(self, t: float | torch.Tensor) -> torch.Tensor:
-        """Marginal standard deviation s(t)."""
+    def std(self, t: float | torch.Tensor) -> torch.Tensor:
+        """Marginal standard deviation std(t), written s(t) in (8.1)-(8.3) (not EDM's scale)."""
 
     @abstractmethod
     def prior_std(self) -> float:
@@ -62,7 +62,7 @@ class SDE(ABC):
     def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
         """Noise-to-signal ratio s(t)/a(t): x(t)/a(t) = x_0 + sigma(t) eps (the denoiser's
         input)."""
-        return self.s(t) / self.a(t)
+        return self.std(t) / self.a(t)
 
     def prior_sample(
         self,
@@ -104,7 +104,7 @@ class VPSDE(SDE):
     def a(self, t):
         return torch.exp(-0.5 * self.int_beta(t))
 
-    def s(self, t):
+    def std(self, t):
         return (-torch.expm1(-self.int_beta(t))).sqrt()
 
     def prior_std(self) -> float:
@@ -129,7 +129,7 @@ class SubVPSDE(VPSDE):
     def g(self, t):
         return (self.beta(t) * -torch.expm1(-2 * self.int_beta(t))).sqrt()
 
-    def s(self, t):
+    def std(self, t):
         return -torch.expm1(-self.int_beta(t))
 
 
@@ -155,7 +155,7 @@ class VESDE(SDE):
     def a(self, t):
         return torch.ones_like(check_time(t, dtype=torch.float64))
 
-    def s(self, t):
+    def std(self, t):
         return (self.sigma_t(t) ** 2 - self.sigma_min**2).sqrt()
 
     def prior_std(self) -> float:

@@ -52,14 +52,14 @@ def test_io_errors():
         standard_io(8, 4.0)
     with pytest.raises(ValueError, match="step must be"):
         tiled_traffic_after(32, 4, 16, 16, 99)
-    assert attention_flops(2, 10, 4, causal=True) == 2 * 10 * 10 * 4 * 2
+    assert attention_flops(2, 10, 4, is_causal=True) == 2 * 10 * 10 * 4 * 2
 
 
 @pytest.mark.parametrize(
     "make",
     [
         lambda: viz.online_softmax_figure(n=12, chunk=4, step=2),
-        lambda: viz.tiling_figure(n=32, step=2, causal=True),
+        lambda: viz.tiling_figure(n=32, step=2, is_causal=True),
         lambda: viz.io_figure(ns=(256, 512)),
     ],
 )
