@@ -17,15 +17,18 @@ Part 2 (EDM, flow matching, rectified flow):
 * :mod:`.edm`   -- the families x_t = s(t)(x_0 + sigma(t) eps), the PF-ODE, predictions,
   preconditioning, the rho schedule and the Euler/Heun/stochastic samplers (9.x);
 * :mod:`.flow`  -- conditional paths, marginal velocity, flow-matching loss, reflow, straightness
-  (10.x); :mod:`.objectives_edm` -- their training-registry entries;
-* :mod:`.viz_edm` -- part 2's widgets; :mod:`.exercises_edm` -- exercises 05.9 onwards.
+  (10.x);
+* :mod:`.edm_objectives`, :mod:`.flow_objectives` -- their training-registry entries;
+* :mod:`.viz_edm`, :mod:`.viz_flow` -- part 2's widgets; :mod:`.exercises_edm` -- exercises 05.9
+  onwards.
 
 Every model is a denoiser D(x; sigma) = E[x_0 | x_0 + sigma eps = x] (see :mod:`.samplers`).
 """
 
 from . import (
+    edm_objectives,  # noqa: F401  (registers EDM's network and objective)
     exercises_edm,  # noqa: F401  (registers exercises 05.9-05.15 for check())
-    objectives_edm,  # noqa: F401  (registers part 2's networks and objectives)
+    flow_objectives,  # noqa: F401  (registers flow matching's networks, data and objectives)
 )
 from .data import digits_dataset, sample_toy, toy_distribution
 from .edm import (

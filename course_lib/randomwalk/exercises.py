@@ -6,10 +6,10 @@ The notebook imports ``check`` from here (or from :mod:`course_lib.checks`).
 from __future__ import annotations
 
 from ..checks import Exercise, ExerciseSet, function_answer, numeric_answer
-from .diffusion import diffusion_coefficient
 from .genfun import ever_return_probability, return_probabilities
 from .paths import ballot_count
 from .ruin import win_probability
+from .scaling_limit import diffusion_coefficient
 from .walks import endpoint_pmf
 
 
