@@ -27,6 +27,7 @@ __all__ = [
     "check_int",
     "check_probability",
     "check_real",
+    "check_same_shape",
     "check_sigma",
     "check_tensor",
     "check_time",
@@ -112,6 +113,20 @@ def check_tensor(x: object, name: str, *, min_dim: int = 1, floating: bool = Tru
     if floating and not x.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
     return x
+
+
+def check_same_shape(
+    a: object, a_name: str, b: object, b_name: str, *, min_dim: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two floating tensors of one shape (each with at least ``min_dim`` dimensions)."""
+    a = check_tensor(a, a_name, min_dim=min_dim)
+    b = check_tensor(b, b_name, min_dim=min_dim)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{a_name} and {b_name} must have the same shape, got {tuple(a.shape)} and "
+            f"{tuple(b.shape)}"
+        )
+    return a, b
 
 
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:

@@ -44,6 +44,7 @@ from ..validation import (
     batch_view,
     check_generator,
     check_int,
+    check_same_shape,
     check_tensor,
     per_sample,
     randn_like,
@@ -67,10 +68,7 @@ Velocity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def _check_pair(x0: object, x1: object) -> tuple[torch.Tensor, torch.Tensor]:
-    x0, x1 = check_tensor(x0, "x0", min_dim=2), check_tensor(x1, "x1", min_dim=2)
-    if x0.shape != x1.shape:
-        raise ValueError(f"x0 and x1 must have the same shape, got {x0.shape} and {x1.shape}")
-    return x0, x1
+    return check_same_shape(x0, "x0", x1, "x1", min_dim=2)
 
 
 def _check_velocity(v: object) -> Velocity:

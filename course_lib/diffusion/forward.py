@@ -26,7 +26,14 @@ import math
 
 import torch
 
-from ..validation import batch_view, check_int, check_tensor, check_values, randn_like
+from ..validation import (
+    batch_view,
+    check_int,
+    check_same_shape,
+    check_tensor,
+    check_values,
+    randn_like,
+)
 from .schedules import Schedule, check_schedule
 
 __all__ = [
@@ -71,7 +78,7 @@ def marginal_coefficients(
     if t.dtype not in (torch.int32, torch.int64):
         raise TypeError(f"t must be an int or an integer tensor, got dtype {t.dtype}")
     if torch.any(t < 0) or torch.any(t > schedule.T):
-        raise ValueError(f"t must lie in 0..{schedule.T}")
+        raise ValueError(f"t must lie in 0..{schedule.T}, got {int(t.min())}..{int(t.max())}")
     ab = schedule.alpha_bars[t]
     return ab.sqrt(), (1 - ab).sqrt()
 
@@ -137,7 +144,9 @@ def posterior_coefficients(
     ab_t, ab_p = torch.as_tensor(alpha_bar_t), torch.as_tensor(alpha_bar_prev)
     if torch.any(ab_t >= ab_p) or torch.any(ab_t <= 0) or torch.any(ab_p > 1):
         raise ValueError(
-            "need 0 < alpha_bar_t < alpha_bar_prev <= 1 (the previous step is less noisy)"
+            "need 0 < alpha_bar_t < alpha_bar_prev <= 1 (the previous step is less noisy), got "
+            f"alpha_bar_t in {float(ab_t.min())}..{float(ab_t.max())} and alpha_bar_prev in "
+            f"{float(ab_p.min())}..{float(ab_p.max())}"
         )
     alpha = ab_t / ab_p  # alpha_t of the step
     beta = 1 - alpha  # beta_t of the step
@@ -166,18 +175,6 @@ def posterior_mean_var(
     return c0 * x0 + ct * xt, var
 
 
-def _check_same_shape(
-    a: object, a_name: str, b: object, b_name: str
-) -> tuple[torch.Tensor, torch.Tensor]:
-    a, b = check_tensor(a, a_name), check_tensor(b, b_name)
-    if a.shape != b.shape:
-        raise ValueError(
-            f"{a_name} and {b_name} must have the same shape, got {tuple(a.shape)} and "
-            f"{tuple(b.shape)}"
-        )
-    return a, b
-
-
 def _alpha_bar(
     alpha_bar: object, xt: torch.Tensor, *, low_open: bool = False, high_open: bool = False
 ) -> torch.Tensor:
@@ -199,7 +196,7 @@ def x0_from_eps(
     xt: torch.Tensor, eps: torch.Tensor, alpha_bar: torch.Tensor | float
 ) -> torch.Tensor:
     """Invert (1.3): x_0 = (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar)."""
-    xt, eps = _check_same_shape(xt, "xt", eps, "eps")
+    xt, eps = check_same_shape(xt, "xt", eps, "eps")
     ab = _alpha_bar(alpha_bar, xt, low_open=True)  # alpha_bar = 0 would divide by zero
     return (xt - (1 - ab).sqrt() * eps) / ab.sqrt()
 
@@ -208,7 +205,7 @@ def eps_from_x0(
     xt: torch.Tensor, x0: torch.Tensor, alpha_bar: torch.Tensor | float
 ) -> torch.Tensor:
     """Invert (1.3) for the noise: eps = (x_t - sqrt(alpha_bar) x_0) / sqrt(1 - alpha_bar)."""
-    xt, x0 = _check_same_shape(xt, "xt", x0, "x0")
+    xt, x0 = check_same_shape(xt, "xt", x0, "x0")
     ab = _alpha_bar(alpha_bar, xt, high_open=True)  # alpha_bar = 1 (no noise) would divide by 0
     return (xt - ab.sqrt() * x0) / (1 - ab).sqrt()
 

@@ -44,7 +44,7 @@ from ..validation import (
     randn_like,
 )
 from .forward import posterior_coefficients
-from .schedules import Schedule
+from .schedules import Schedule, check_schedule
 from .sde import SDE
 
 __all__ = [
@@ -118,8 +118,7 @@ def denoiser_from_score(score: Callable[[torch.Tensor, torch.Tensor], torch.Tens
 
 
 def _grid(schedule: Schedule, timesteps: torch.Tensor | None) -> list[int]:
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
+    schedule = check_schedule(schedule)
     if timesteps is None:
         ts = list(range(schedule.T, 0, -1))
     else:

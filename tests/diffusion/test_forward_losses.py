@@ -13,13 +13,16 @@ from course_lib.diffusion import (
     elbo_weight,
     eps_from_x0,
     eps_loss,
+    eps_prediction,
     gaussian,
     gaussian_kl,
+    gaussian_nll,
     iterate_chain,
     linear_betas,
     make_schedule,
     posterior_mean_var,
     q_sample,
+    sample_timesteps,
     toy_mixture,
     x0_from_eps,
 )
@@ -229,8 +232,21 @@ def test_bad_inputs_raise_clear_errors():
         posterior_mean_var(x, torch.zeros(3, 3), 5, sch)
     with pytest.raises(ValueError, match="t must lie in 1..100"):
         posterior_mean_var(x, x, 0, sch)
-    with pytest.raises(ValueError, match="variances must be positive"):
+    with pytest.raises(ValueError, match=r"var1 must lie in \(0, inf\) \(finite\), got 0.0..0.0"):
         gaussian_kl(torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0), torch.tensor(1.0))
+    with pytest.raises(ValueError, match=r"var must lie in \(0, inf\)"):
+        gaussian_nll(torch.tensor(0.0), torch.tensor(0.0), -1.0)
+    with pytest.raises(ValueError, match=r"t must lie in 1..100, got 0..3"):
+        elbo_weight(sch, torch.tensor([0, 3]))
+    with pytest.raises(TypeError, match="t must be an int or an integer tensor"):
+        elbo_weight(sch, 2.5)
+    with pytest.raises(ValueError, match=r"alpha_bar must lie in \(0, 1\]"):
+        eps_prediction(lambda x, s: x, x, 0.0)
+    with pytest.raises(TypeError, match="denoiser must be callable"):
+        eps_prediction(None, x, 0.5)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device='cuda' was asked for"):
+            sample_timesteps(4, 10, device="cuda")
     with pytest.raises(ValueError, match="n_steps must be <= T"):
         sch.timesteps(101)
 
