@@ -273,7 +273,9 @@ qn, kn, vn = (
 )
 d_out = torch.randn(1, 2, 50, 16, generator=gen, dtype=torch.float64)
 for is_causal in (False, True):
-    ref = torch.autograd.grad(standard_attention(qn, kn, vn, is_causal=is_causal), (qn, kn, vn), d_out)
+    ref = torch.autograd.grad(
+        standard_attention(qn, kn, vn, is_causal=is_causal), (qn, kn, vn), d_out
+    )
     out, lse = tiled_attention_forward(qn, kn, vn, is_causal=is_causal, block_q=16, block_k=16)
     ours = tiled_attention_backward(
         qn, kn, vn, out, lse, d_out, is_causal=is_causal, block_q=16, block_k=16
