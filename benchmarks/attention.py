@@ -79,7 +79,7 @@ def gpu_throughput(ns: list[int]) -> None:
         for n in ns:
             batch, heads = max(1, 16384 // n), 2048 // d
             for causal in (False, True):
-                fwd_flops = attention_flops(batch * heads, n, d, causal=causal)
+                fwd_flops = attention_flops(batch * heads, n, d, is_causal=causal)
                 results: dict[str, dict[str, float]] = {}
                 for name, fn in impls.items():
                     q, k, v = (torch.randn(batch, heads, n, d, device="cuda", dtype=torch.bfloat16,
@@ -87,7 +87,7 @@ def gpu_throughput(ns: list[int]) -> None:
                     try:
                         ms_fwd, ms_fb = _time_fwd_and_fwd_bwd(do_bench, fn, q, k, v, causal)
                     except RuntimeError as err:  # backend not available for this shape/device
-                        emit(bench="attention_tflops", impl=name, d=d, n=n, causal=causal,
+                        emit(bench="attention_tflops", impl=name, d=d, n=n, is_causal=causal,
                              error=str(err).splitlines()[0][:200])  # fmt: skip
                         continue
                     results[name] = {
@@ -95,7 +95,7 @@ def gpu_throughput(ns: list[int]) -> None:
                         "fwd_bwd": 3.5 * fwd_flops / (ms_fb * 1e-3) / 1e12,
                     }
                     emit(bench="attention_tflops", device=device_name, impl=name, dtype="bfloat16",
-                         d=d, n=n, batch=batch, heads=heads, causal=causal, ms_fwd=ms_fwd,
+                         d=d, n=n, batch=batch, heads=heads, is_causal=causal, ms_fwd=ms_fwd,
                          ms_fwd_bwd=ms_fb, tflops_fwd=results[name]["fwd"],
                          tflops_fwd_bwd=results[name]["fwd_bwd"])  # fmt: skip
                 if "ours" in results:
@@ -106,7 +106,7 @@ def gpu_throughput(ns: list[int]) -> None:
                                 ratio[f"{kind}_vs_{other}"] = (
                                     results["ours"][kind] / results[other][kind]
                                 )
-                    emit(bench="attention_ratio", d=d, n=n, causal=causal, **ratio)
+                    emit(bench="attention_ratio", d=d, n=n, is_causal=causal, **ratio)
 
 
 def main() -> None:

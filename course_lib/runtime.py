@@ -19,6 +19,8 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from .validation import check_device, check_tensor
+
 __all__ = [
     "FAST_ENV_VAR",
     "check_device_dtype",
@@ -80,14 +82,15 @@ def device(prefer: str | torch.device | None = None) -> torch.device:
     """The device to compute on: ``prefer`` if given, else CUDA > MPS > CPU.
 
     ``COURSE_DEVICE`` in the environment overrides the automatic choice (e.g. to
-    force the CPU on a GPU machine).
+    force the CPU on a GPU machine). A device this machine cannot use raises ``ValueError``
+    naming what is available (:func:`course_lib.validation.check_device`, the rule every
+    library function follows).
     """
-    choice = prefer if prefer is not None else os.environ.get("COURSE_DEVICE")
-    if choice is not None:
-        dev = torch.device(choice)
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {dev} was requested but CUDA is not available")
-        return dev
+    if prefer is not None:
+        return check_device(prefer, "prefer")
+    env = os.environ.get("COURSE_DEVICE")
+    if env is not None:
+        return check_device(env, "COURSE_DEVICE")
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
@@ -100,7 +103,7 @@ def make_generator(seed: int, device: str | torch.device | None = None) -> torch
     """A ``torch.Generator`` on ``device`` (default CPU) seeded with ``seed``."""
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    gen = torch.Generator(device=torch.device(device) if device is not None else "cpu")
+    gen = torch.Generator(device=check_device(device) if device is not None else "cpu")
     gen.manual_seed(seed)
     return gen
 
@@ -120,9 +123,8 @@ def seed_all(seed: int = 0, device: str | torch.device | None = None) -> torch.G
 
 def check_device_dtype(*tensors: torch.Tensor, dtype: torch.dtype | None = None) -> None:
     """Raise ``TypeError``/``ValueError`` unless all tensors share one device (and ``dtype``)."""
-    for t in tensors:
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"expected torch.Tensor, got {type(t).__name__}")
+    for i, t in enumerate(tensors):
+        check_tensor(t, f"tensor {i}", min_dim=0, floating=False)
     devices = {t.device for t in tensors}
     if len(devices) > 1:
         raise ValueError(f"tensors must be on one device, got {sorted(map(str, devices))}")

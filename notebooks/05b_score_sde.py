@@ -297,7 +297,7 @@ assert dsm_exact < dsm_wide
 # %%
 t = torch.linspace(0.05, 0.95, 9, dtype=torch.float64).requires_grad_(True)
 for sde in (VPSDE(), SubVPSDE(), VESDE(0.01, 10.0)):
-    a_t, s2_t = sde.a(t) + 0 * t, sde.s(t) ** 2
+    a_t, s2_t = sde.a(t) + 0 * t, sde.std(t) ** 2
     (da,) = torch.autograd.grad(a_t.sum(), t)
     (ds2,) = torch.autograd.grad(s2_t.sum(), t)
     td = t.detach()
@@ -328,7 +328,7 @@ ve = VESDE(0.01, 10.0)
 point = gaussian(torch.zeros(1, dtype=torch.float64), torch.tensor([[1e-12]], dtype=torch.float64))
 xg = torch.linspace(-4, 4, 81, dtype=torch.float64)
 for t_ve in (0.3, 0.6):
-    s_ve = float(ve.s(t_ve))
+    s_ve = float(ve.std(t_ve))
     marginal = point.log_prob(xg[:, None], 1.0, s_ve).exp()
     assert_close(
         marginal,
@@ -366,7 +366,7 @@ for sde in (VPSDE(), VESDE(0.01, 10.0)):
     x1 = sde.prior_std() * torch.randn(500, 2, generator=gen, dtype=torch.float64)
 
     def v_of(tt, sde=sde):
-        return sde.a(tt) ** 2 * c_g**2 + sde.s(tt) ** 2
+        return sde.a(tt) ** 2 * c_g**2 + sde.std(tt) ** 2
 
     exact = sde.a(t0) * m_g + (v_of(t0) / v_of(t1)).sqrt() * (x1 - sde.a(t1) * m_g)
     for solver in (pf_ode_euler, pf_ode_heun):

@@ -134,7 +134,7 @@ t = torch.linspace(1e-3, 1.0, 500, dtype=F64)
 vp, sde = VP(0.1, 20.0), VPSDE(0.1, 20.0)
 a, b = vp.mean_std(t)
 assert_close(a, sde.a(t), rtol=0, atol=1e-15, label="VP: s(t) = a(t) of the VP SDE")
-assert_close(b, sde.s(t), rtol=0, atol=1e-15, label="VP: s(t) sigma(t) = std of the VP SDE")
+assert_close(b, sde.std(t), rtol=0, atol=1e-15, label="VP: s(t) sigma(t) = std of the VP SDE")
 tf = torch.linspace(0.0, 0.99, 100, dtype=F64)
 a, b = Flow().mean_std(tf)
 assert_close(a, 1 - tf, atol=1e-15, label="flow: s = 1 - t")
@@ -197,7 +197,7 @@ print(
 x = torch.randn(500, 2, generator=gen, dtype=F64)
 for t_ in (0.02, 0.3, 0.7, 1.0):
     tt_ = torch.tensor(t_, dtype=F64)
-    score = score_from_denoiser(mix.denoiser, x, sde.a(tt_), sde.s(tt_))
+    score = score_from_denoiser(mix.denoiser, x, sde.a(tt_), sde.std(tt_))
     drift_sde = sde.f(tt_) * x - 0.5 * sde.g(tt_) ** 2 * score
     assert_close(
         ode_derivative(mix.denoiser, VP(), x, t_),

@@ -69,9 +69,9 @@ from course_lib.diffusion import (
     straightness,
     toy_mixture,
     train_denoiser,
-    viz_edm,
+    viz_flow,
 )
-from course_lib.diffusion.objectives_edm import exact_reflow_pool
+from course_lib.diffusion.flow_objectives import exact_reflow_pool
 
 gen = runtime.seed_all(2023)
 DEVICE = runtime.device()
@@ -323,8 +323,8 @@ assert quality["reflow"][0] < quality["exact"][0] / 3
 # exercise 05.14) and of the reflowed flow.
 
 # %%
-display(viz_edm.flow_steps_figure(1, "exact"))
-display(viz_edm.flow_steps_figure(1, "reflow", velocities={"reflow": reflow_model}))
+display(viz_flow.flow_steps_figure(1, "exact"))
+display(viz_flow.flow_steps_figure(1, "reflow", velocities={"reflow": reflow_model}))
 
 # %% [markdown]
 # **Widget (c): flow steps.** Number of Euler steps $k$ and the flow (exact marginal or
@@ -332,7 +332,7 @@ display(viz_edm.flow_steps_figure(1, "reflow", velocities={"reflow": reflow_mode
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-viz_edm.flow_steps_widget({"reflow": reflow_model, "trained": flow_model})
+viz_flow.flow_steps_widget({"reflow": reflow_model, "trained": flow_model})
 
 # %% [markdown]
 # **Reflow is not free.** The pairs cost an ODE solve each, and a learned reflow inherits the

@@ -97,10 +97,10 @@ N_TRITON = runtime.pick(fast=96, full=256)
 
 # %%
 q, k, v = (torch.randn(2, 4, 200, 32, generator=gen, dtype=torch.float64) for _ in range(3))
-for causal in (False, True):
-    ours = standard_attention(q, k, v, causal=causal)
-    sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
-    assert_close(ours, sdpa, atol=1e-12, label=f"standard attention vs SDPA, causal={causal}")
+for is_causal in (False, True):
+    ours = standard_attention(q, k, v, is_causal=is_causal)
+    sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+    assert_close(ours, sdpa, atol=1e-12, label=f"standard attention vs SDPA, is_causal={is_causal}")
 
 # %% [markdown]
 # **Measured: peak memory grows like $N^2$.** `peak_tensor_bytes` counts the bytes of live
@@ -213,20 +213,20 @@ viz.online_softmax_widget(n=24, chunk=6)
 # ```
 
 # %%
-for causal in (False, True):
+for is_causal in (False, True):
     for n, bq, bk in [(200, 64, 32), (77, 16, 64)]:  # ragged: N not a multiple of the blocks
         qn, kn, vn = (
             torch.randn(1, 2, n, 32, generator=gen, dtype=torch.float64) for _ in range(3)
         )
-        out, lse = tiled_attention_forward(qn, kn, vn, causal=causal, block_q=bq, block_k=bk)
+        out, lse = tiled_attention_forward(qn, kn, vn, is_causal=is_causal, block_q=bq, block_k=bk)
         s = qn @ kn.transpose(-2, -1) / math.sqrt(32)
-        if causal:
+        if is_causal:
             s = s.masked_fill(~causal_mask(n, n), float("-inf"))
         assert_close(
             out,
-            standard_attention(qn, kn, vn, causal=causal),
+            standard_attention(qn, kn, vn, is_causal=is_causal),
             atol=1e-12,
-            label=f"tiled O, N={n}, blocks {bq}x{bk}, causal={causal}",
+            label=f"tiled O, N={n}, blocks {bq}x{bk}, is_causal={is_causal}",
         )
         assert_close(lse, torch.logsumexp(s, -1), atol=1e-12, label="saved log-sum-exp L")
 
@@ -254,13 +254,13 @@ assert mem_tiled[ns[-1]] < mem_standard[ns[-1]] / 2
 # %% [markdown]
 # ### Widget (b): the tiling view
 # Step through the tiles in FlashAttention-2 order. Left: the score matrix, with the tile on
-# chip (red), the current query block (outlined) and the finished tiles; with `causal=True`
+# chip (red), the current query block (outlined) and the finished tiles; with `is_causal=True`
 # the tiles above the diagonal are skipped entirely. Middle: the running max and log-sum-exp of
 # the block's rows. Right: HBM bytes moved so far against standard attention's total.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-viz.tiling_widget(n=64, d=16, block_q=16, block_k=16, causal=True)
+viz.tiling_widget(n=64, d=16, block_q=16, block_k=16, is_causal=True)
 
 # %% [markdown]
 # ## 4 · The backward pass
@@ -282,14 +282,16 @@ qn, kn, vn = (
     for _ in range(3)
 )
 d_out = torch.randn(1, 2, 50, 16, generator=gen, dtype=torch.float64)
-for causal in (False, True):
-    ref = torch.autograd.grad(standard_attention(qn, kn, vn, causal=causal), (qn, kn, vn), d_out)
-    out, lse = tiled_attention_forward(qn, kn, vn, causal=causal, block_q=16, block_k=16)
+for is_causal in (False, True):
+    ref = torch.autograd.grad(
+        standard_attention(qn, kn, vn, is_causal=is_causal), (qn, kn, vn), d_out
+    )
+    out, lse = tiled_attention_forward(qn, kn, vn, is_causal=is_causal, block_q=16, block_k=16)
     ours = tiled_attention_backward(
-        qn, kn, vn, out, lse, d_out, causal=causal, block_q=16, block_k=16
+        qn, kn, vn, out, lse, d_out, is_causal=is_causal, block_q=16, block_k=16
     )
     for name, a, b in zip(("dQ", "dK", "dV"), ours, ref, strict=True):
-        assert_close(a, b, atol=1e-12, label=f"{name} by (4.1) vs autograd, causal={causal}")
+        assert_close(a, b, atol=1e-12, label=f"{name} by (4.1) vs autograd, is_causal={is_causal}")
 
 # %% [markdown]
 # **Check with `gradcheck`.** The autograd wrapper `tiled_attention` must agree with finite
@@ -301,7 +303,7 @@ small = tuple(
     for _ in range(3)
 )
 assert torch.autograd.gradcheck(
-    lambda a, b, c: tiled_attention(a, b, c, causal=True, block_q=4, block_k=3), small
+    lambda a, b, c: tiled_attention(a, b, c, is_causal=True, block_q=4, block_k=3), small
 )
 print("gradcheck passed")
 
@@ -385,18 +387,18 @@ print(inspect.getsource(getattr(inner, "fn", inner)))
 dtype = torch.float32 if interpreter_active() else torch.bfloat16
 dev = "cpu" if interpreter_active() else DEVICE
 tol = 2e-5 if dtype == torch.float32 else 2e-2
-for causal in (False, True):
+for is_causal in (False, True):
     qn, kn, vn = (
         torch.randn(1, 2, N_TRITON + 5, 64, generator=gen).to(dev, dtype).requires_grad_()
         for _ in range(3)
     )
-    out = flash_attention(qn, kn, vn, is_causal=causal)
+    out = flash_attention(qn, kn, vn, is_causal=is_causal)
     d_out = torch.randn(out.shape, generator=gen).to(dev, dtype)
     grads = torch.autograd.grad(out, (qn, kn, vn), d_out)
     q64, k64, v64 = (t.detach().double().requires_grad_() for t in (qn, kn, vn))
-    ref = standard_attention(q64, k64, v64, causal=causal)
+    ref = standard_attention(q64, k64, v64, is_causal=is_causal)
     ref_grads = torch.autograd.grad(ref, (q64, k64, v64), d_out.double())
-    assert_close(out, ref, atol=tol, rtol=0, label=f"Triton O ({dtype}, causal={causal})")
+    assert_close(out, ref, atol=tol, rtol=0, label=f"Triton O ({dtype}, is_causal={is_causal})")
     for name, a, b in zip(("dQ", "dK", "dV"), grads, ref_grads, strict=True):
         assert_close(
             a, b, atol=4 * tol * max(1.0, b.abs().max().item()), rtol=0, label=f"Triton {name}"

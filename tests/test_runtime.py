@@ -42,8 +42,20 @@ def test_device_default_and_override(monkeypatch):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA error")
 def test_device_cuda_without_cuda_is_clear():
-    with pytest.raises(ValueError, match="CUDA is not available"):
+    with pytest.raises(ValueError, match=r"prefer='cuda' was asked for, .*available: cpu"):
         runtime.device("cuda")
+    with pytest.raises(ValueError, match=r"device='cuda' was asked for, .*available: cpu"):
+        runtime.make_generator(0, "cuda")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA error")
+def test_device_env_override_is_checked(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    with pytest.raises(ValueError, match=r"COURSE_DEVICE='cuda' was asked for"):
+        runtime.device()
+    monkeypatch.setenv("COURSE_DEVICE", "gpu")
+    with pytest.raises(ValueError, match=r"COURSE_DEVICE='gpu' is not a device name"):
+        runtime.device()
 
 
 def test_seed_all_is_deterministic():

@@ -129,7 +129,7 @@ EXERCISES = ExerciseSet(
             "07.6",
             "How many FLOPs does a causal attention forward take for B H = 32, N = 2048, d = 128 "
             "(count 2 FLOPs per multiply-add and ignore the softmax)?",
-            lambda: attention_flops(32, 2048, 128, causal=True),
+            lambda: attention_flops(32, 2048, 128, is_causal=True),
             integer_answer(),
             inputs=(32, 2048, 128, 2),
             hints=(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ._validate import check_block
+from ..validation import check_int
 
 __all__ = [
     "IOCount",
@@ -56,7 +56,7 @@ class IOCount:
 
 def standard_io(n: int, d: int) -> IOCount:
     """HBM traffic of standard attention, eq. (5.1): reads 3Nd + 2N^2, writes Nd + 2N^2."""
-    n, d = check_block(n, "n"), check_block(d, "d")
+    n, d = check_int(n, "n", minimum=1), check_int(d, "d", minimum=1)
     reads = 2 * n * d + n * n + (n * n + n * d)  # Q,K | S | P,V
     writes = n * n + n * n + n * d  # S | P | O
     return IOCount(reads, writes)
@@ -64,7 +64,7 @@ def standard_io(n: int, d: int) -> IOCount:
 
 def tiled_block_sizes(d: int, m: int) -> tuple[int, int]:
     """(B_r, B_c) = (min(ceil(M / 4d), d), ceil(M / 4d)): Q, K, V, O blocks fit in M."""
-    d, m = check_block(d, "d"), check_block(m, "m")
+    d, m = check_int(d, "d", minimum=1), check_int(m, "m", minimum=1)
     if m < 4 * d:
         raise ValueError(f"on-chip memory M must hold at least 4 d = {4 * d} elements, got {m}")
     b_c = math.ceil(m / (4 * d))
@@ -73,7 +73,7 @@ def tiled_block_sizes(d: int, m: int) -> tuple[int, int]:
 
 def tiled_io(n: int, d: int, m: int) -> IOCount:
     """HBM traffic of tiled attention, eq. (5.2): Nd + 2Nd T_r reads, Nd + N writes."""
-    n = check_block(n, "n")
+    n = check_int(n, "n", minimum=1)
     b_r, _ = tiled_block_sizes(d, m)
     t_r = math.ceil(n / b_r)  # number of query blocks
     reads = n * d + 2 * n * d * t_r  # Q once, K and V once per query block
@@ -81,46 +81,46 @@ def tiled_io(n: int, d: int, m: int) -> IOCount:
     return IOCount(reads, writes)
 
 
-def attention_flops(batch_heads: int, n: int, d: int, *, causal: bool = False) -> float:
+def attention_flops(batch_heads: int, n: int, d: int, *, is_causal: bool = False) -> float:
     """Forward FLOPs 4 B H N^2 d (QK^T and PV, 2 flops per multiply-add), halved if causal."""
     batch_heads, n, d = (
-        check_block(batch_heads, "batch_heads"),
-        check_block(n, "n"),
-        check_block(d, "d"),
+        check_int(batch_heads, "batch_heads", minimum=1),
+        check_int(n, "n", minimum=1),
+        check_int(d, "d", minimum=1),
     )
     total = 4.0 * batch_heads * n * n * d
-    return total / 2 if causal else total
+    return total / 2 if is_causal else total
 
 
 def tile_schedule(
-    n: int, block_q: int, block_k: int, causal: bool = False
+    n: int, block_q: int, block_k: int, is_causal: bool = False
 ) -> list[tuple[int, int]]:
     """(query block, key block) pairs in FlashAttention-2 order: Q blocks outer, K/V inner.
 
-    With ``causal``, a query block stops after the key block that holds its last row.
+    With ``is_causal``, a query block stops after the key block that holds its last row.
     """
     n, block_q, block_k = (
-        check_block(n, "n"),
-        check_block(block_q, "block_q"),
-        check_block(block_k, "block_k"),
+        check_int(n, "n", minimum=1),
+        check_int(block_q, "block_q", minimum=1),
+        check_int(block_k, "block_k", minimum=1),
     )
     order = []
     for i in range(math.ceil(n / block_q)):
         last_row = min((i + 1) * block_q, n) - 1
-        n_kv = last_row // block_k + 1 if causal else math.ceil(n / block_k)
+        n_kv = last_row // block_k + 1 if is_causal else math.ceil(n / block_k)
         order.extend((i, j) for j in range(n_kv))
     return order
 
 
 def tiled_traffic_after(
-    n: int, d: int, block_q: int, block_k: int, step: int, causal: bool = False
+    n: int, d: int, block_q: int, block_k: int, step: int, is_causal: bool = False
 ) -> IOCount:
     """HBM traffic of the tiled forward up to and including ``step`` of :func:`tile_schedule`.
 
     Reads: each query block Q_a once when it starts, K_b and V_b at every step. Writes: O_a
     and L_a when query block a finishes (blocks before the current one).
     """
-    schedule = tile_schedule(n, block_q, block_k, causal)
+    schedule = tile_schedule(n, block_q, block_k, is_causal)
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < len(schedule):
         raise ValueError(f"step must be an int in [0, {len(schedule) - 1}], got {step!r}")
     i = schedule[step][0]

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validate import check_qkv, resolve_scale
+from ..validation import check_device, check_flag, check_int
+from .shapes import check_qkv, resolve_scale
 
 __all__ = [
     "OnlineSoftmaxState",
@@ -48,6 +49,8 @@ def causal_mask(n_q: int, n_k: int, device=None) -> torch.Tensor:
 
     This is the convention of ``scaled_dot_product_attention(is_causal=True)``.
     """
+    n_q, n_k = check_int(n_q, "n_q"), check_int(n_k, "n_k")
+    device = check_device(device) if device is not None else None
     i = torch.arange(n_q, device=device)[:, None]
     j = torch.arange(n_k, device=device)[None, :]
     return j <= i
@@ -140,15 +143,19 @@ def standard_attention(
     k: torch.Tensor,
     v: torch.Tensor,
     *,
-    causal: bool = False,
+    is_causal: bool = False,
     scale: float | None = None,
     return_probs: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """O = softmax(Q K^T scale) V by (1.1), materialising S and P (shape (..., N_q, N_k))."""
     check_qkv(q, k, v)
+    is_causal, return_probs = (
+        check_flag(is_causal, "is_causal"),
+        check_flag(return_probs, "return_probs"),
+    )
     scale = resolve_scale(scale, q.shape[-1])
     s = (q @ k.transpose(-2, -1)) * scale  # S = Q K^T / sqrt(d)
-    if causal:
+    if is_causal:
         s = s.masked_fill(~causal_mask(q.shape[-2], k.shape[-2], device=q.device), float("-inf"))
     p = safe_softmax(s, dim=-1)  # P = softmax(S)
     o = p @ v  # O = P V

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import torch
 
-from ._validate import check_block, check_qkv, resolve_scale
+from ..validation import check_flag, check_int, check_tensor
 from .reference import causal_mask
+from .shapes import check_qkv, resolve_scale
 
 __all__ = [
     "TiledAttention",
@@ -44,15 +45,19 @@ def tiled_attention_forward(
     k: torch.Tensor,
     v: torch.Tensor,
     *,
-    causal: bool = False,
+    is_causal: bool = False,
     scale: float | None = None,
     block_q: int = 64,
     block_k: int = 64,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """O and the row log-sum-exp L (float32 or better) by the tiled recurrence (3.1)."""
     check_qkv(q, k, v)
+    is_causal = check_flag(is_causal, "is_causal")
     scale = resolve_scale(scale, q.shape[-1])
-    block_q, block_k = check_block(block_q, "block_q"), check_block(block_k, "block_k")
+    block_q, block_k = (
+        check_int(block_q, "block_q", minimum=1),
+        check_int(block_k, "block_k", minimum=1),
+    )
     acc = torch.promote_types(q.dtype, torch.float32)  # accumulate in fp32 (fp64 stays fp64)
     n_q, n_k = q.shape[-2], k.shape[-2]
     out = torch.empty(q.shape, dtype=q.dtype, device=q.device)
@@ -63,10 +68,10 @@ def tiled_attention_forward(
         m = torch.full(q_i.shape[:-1], float("-inf"), dtype=acc, device=q.device)
         l = torch.zeros_like(m)
         o = torch.zeros(*q_i.shape[:-1], v.shape[-1], dtype=acc, device=q.device)
-        for j0 in range(0, min(i1, n_k) if causal else n_k, block_k):
+        for j0 in range(0, min(i1, n_k) if is_causal else n_k, block_k):
             j1 = min(j0 + block_k, n_k)
             s = q_i @ k[..., j0:j1, :].to(acc).transpose(-2, -1) * scale  # S_ij
-            if causal and j1 > i0:  # the block touches the diagonal
+            if is_causal and j1 > i0:  # the block touches the diagonal
                 s = s.masked_fill(~_block_mask(i0, i1, j0, j1, q.device), float("-inf"))
             m_new = torch.maximum(m, s.amax(dim=-1))  # m' = max(m, rowmax S_ij)
             shift = torch.where(torch.isneginf(m_new), 0.0, m_new)  # masked rows: no NaN
@@ -89,16 +94,30 @@ def tiled_attention_backward(
     lse: torch.Tensor,
     d_out: torch.Tensor,
     *,
-    causal: bool = False,
+    is_causal: bool = False,
     scale: float | None = None,
     block_q: int = 64,
     block_k: int = 64,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """dQ, dK, dV by (4.1), recomputing P block by block from the saved log-sum-exp."""
     check_qkv(q, k, v)
-    if out.shape != q.shape[:-1] + (v.shape[-1],) or d_out.shape != out.shape:
-        raise ValueError("out and d_out must have shape (..., N_q, d_v)")
+    is_causal = check_flag(is_causal, "is_causal")
+    out, lse, d_out = (
+        check_tensor(t, name) for t, name in ((out, "out"), (lse, "lse"), (d_out, "d_out"))
+    )
+    want = q.shape[:-1] + (v.shape[-1],)
+    if out.shape != want or d_out.shape != want:
+        raise ValueError(
+            f"out and d_out must have shape (..., N_q, d_v) = {tuple(want)}, got "
+            f"{tuple(out.shape)} and {tuple(d_out.shape)}"
+        )
+    if lse.shape != q.shape[:-1]:
+        raise ValueError(
+            f"lse must have shape (..., N_q) = {tuple(q.shape[:-1])}, got {tuple(lse.shape)}"
+        )
     scale = resolve_scale(scale, q.shape[-1])
+    block_q = check_int(block_q, "block_q", minimum=1)
+    block_k = check_int(block_k, "block_k", minimum=1)
     acc = lse.dtype
     n_q, n_k = q.shape[-2], k.shape[-2]
     delta = (d_out.to(acc) * out.to(acc)).sum(dim=-1)  # Delta_i = rowsum(dO o O)
@@ -108,11 +127,11 @@ def tiled_attention_backward(
     for j0 in range(0, n_k, block_k):  # K/V blocks outer: dK_j, dV_j stay on chip
         j1 = min(j0 + block_k, n_k)
         k_j, v_j = k[..., j0:j1, :].to(acc), v[..., j0:j1, :].to(acc)
-        for i0 in range(j0 if causal else 0, n_q, block_q):
+        for i0 in range(j0 if is_causal else 0, n_q, block_q):
             i1 = min(i0 + block_q, n_q)
             q_i, do_i = q[..., i0:i1, :].to(acc), d_out[..., i0:i1, :].to(acc)
             s = q_i @ k_j.transpose(-2, -1) * scale
-            if causal and j1 > i0:
+            if is_causal and j1 > i0:
                 s = s.masked_fill(~_block_mask(i0, i1, j0, j1, q.device), float("-inf"))
             lse_i = lse[..., i0:i1].unsqueeze(-1)
             p = torch.where(torch.isneginf(lse_i), 0.0, torch.exp(s - lse_i))  # P = e^{S - L}
@@ -128,20 +147,20 @@ class TiledAttention(torch.autograd.Function):
     """Autograd wrapper: forward (3.1) saves only Q, K, V, O and L; backward is (4.1)."""
 
     @staticmethod
-    def forward(ctx, q, k, v, causal, scale, block_q, block_k):  # noqa: D102
+    def forward(ctx, q, k, v, is_causal, scale, block_q, block_k):  # noqa: D102
         out, lse = tiled_attention_forward(
-            q, k, v, causal=causal, scale=scale, block_q=block_q, block_k=block_k
+            q, k, v, is_causal=is_causal, scale=scale, block_q=block_q, block_k=block_k
         )
         ctx.save_for_backward(q, k, v, out, lse)
-        ctx.config = (causal, scale, block_q, block_k)
+        ctx.config = (is_causal, scale, block_q, block_k)
         return out
 
     @staticmethod
     def backward(ctx, d_out):  # noqa: D102
         q, k, v, out, lse = ctx.saved_tensors
-        causal, scale, block_q, block_k = ctx.config
+        is_causal, scale, block_q, block_k = ctx.config
         dq, dk, dv = tiled_attention_backward(
-            q, k, v, out, lse, d_out.contiguous(), causal=causal, scale=scale,
+            q, k, v, out, lse, d_out.contiguous(), is_causal=is_causal, scale=scale,
             block_q=block_q, block_k=block_k,
         )  # fmt: skip
         return dq, dk, dv, None, None, None, None
@@ -152,10 +171,10 @@ def tiled_attention(
     k: torch.Tensor,
     v: torch.Tensor,
     *,
-    causal: bool = False,
+    is_causal: bool = False,
     scale: float | None = None,
     block_q: int = 64,
     block_k: int = 64,
 ) -> torch.Tensor:
     """Differentiable tiled attention (PyTorch reference of the kernel): O = softmax(QK^T s) V."""
-    return TiledAttention.apply(q, k, v, causal, scale, block_q, block_k)
+    return TiledAttention.apply(q, k, v, is_causal, scale, block_q, block_k)

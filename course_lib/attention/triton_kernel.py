@@ -22,8 +22,9 @@ import os
 
 import torch
 
+from ..validation import check_flag
 from ._interpret import INTERPRET_SET_HERE, TRITON_PREIMPORTED
-from ._validate import check_qkv, resolve_scale
+from .shapes import check_qkv, resolve_scale
 
 try:
     import triton
@@ -358,20 +359,18 @@ class FlashAttentionFunction(torch.autograd.Function):
 
 
 def flash_attention(
-    query: torch.Tensor,
-    key: torch.Tensor,
-    value: torch.Tensor,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
     *,
     is_causal: bool = False,
     scale: float | None = None,
 ) -> torch.Tensor:
     """softmax(Q K^T scale) V with the Triton kernels; same call shape as SDPA.
 
-    ``query`` (..., N_q, d), ``key``/``value`` (..., N_k, d) with 16 <= d <= 128 (padded
+    ``q`` (..., N_q, d), ``k``/``v`` (..., N_k, d) with 16 <= d <= 128 (padded
     to a power of two inside the kernel); float16/bfloat16 on a GPU (fp32 accumulation;
     float32 inputs there use TF32 tensor-core products), float32/float16 under the CPU
     interpreter. ``is_causal`` masks keys j > i as SDPA does.
     """
-    if not isinstance(is_causal, bool):
-        raise TypeError(f"is_causal must be a bool, got {type(is_causal).__name__}")
-    return FlashAttentionFunction.apply(query, key, value, is_causal, scale)
+    return FlashAttentionFunction.apply(q, k, v, check_flag(is_causal, "is_causal"), scale)

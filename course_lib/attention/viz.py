@@ -89,14 +89,14 @@ def online_softmax_widget(n: int = 24, chunk: int = 6, seed: int = 0) -> widgets
 
 def tiling_figure(
     n: int = 64, d: int = 16, block_q: int = 16, block_k: int = 16, step: int = 0,
-    causal: bool = False, seed: int = 0, element_size: int = 2,
+    is_causal: bool = False, seed: int = 0, element_size: int = 2,
 ) -> Figure:  # fmt: skip
     """The N x N score matrix in tiles at one step of the tiled forward pass.
 
     Shows the tile on chip (Q_i and K_j, V_j loaded), tiles already done, the running max and
     log-sum-exp of the rows of Q_i, and the HBM bytes moved so far against standard attention.
     """
-    schedule = tile_schedule(n, block_q, block_k, causal)
+    schedule = tile_schedule(n, block_q, block_k, is_causal)
     if not (isinstance(step, int) and 0 <= step < len(schedule)):
         raise ValueError(f"step must be in [0, {len(schedule) - 1}], got {step!r}")
     i, j = schedule[step]
@@ -105,13 +105,13 @@ def tiling_figure(
     k = torch.randn(n, d, generator=gen, dtype=torch.float64)
     rows = slice(i * block_q, min((i + 1) * block_q, n))
     s = q[rows] @ k.T / math.sqrt(d)
-    if causal:
+    if is_causal:
         r = torch.arange(rows.start, rows.stop)[:, None]
         s = s.masked_fill(torch.arange(n)[None, :] > r, float("-inf"))
     upto = min((j + 1) * block_k, n)
     m = s[:, :upto].amax(dim=1)  # running max after K/V blocks 0..j
     lse = torch.logsumexp(s[:, :upto], dim=1)
-    so_far = tiled_traffic_after(n, d, block_q, block_k, step, causal).bytes(element_size)
+    so_far = tiled_traffic_after(n, d, block_q, block_k, step, is_causal).bytes(element_size)
     with course_style():
         fig, (ax_t, ax_s, ax_b) = new_figure(1, 3, width=12.5, height=3.8)
         ax_t.set_xlim(0, n)
@@ -125,7 +125,7 @@ def tiling_figure(
             Rectangle((j * block_k, i * block_q), block_k, block_q, color=COLORS[3], alpha=0.8)
         )
         ax_t.add_patch(Rectangle((0, i * block_q), n, block_q, fill=False, ec=COLORS[1], lw=2))
-        if causal:
+        if is_causal:
             ax_t.plot([0, n], [0, n], color="k", lw=0.8, ls=":")
         label_axes(ax_t, "key index j (K/V blocks)", "query index i (Q blocks)",
                    f"step {step + 1}/{len(schedule)}: tile ({i}, {j}) on chip")  # fmt: skip
@@ -142,12 +142,14 @@ def tiling_figure(
 
 
 def tiling_widget(
-    n: int = 64, d: int = 16, block_q: int = 16, block_k: int = 16, causal: bool = False
+    n: int = 64, d: int = 16, block_q: int = 16, block_k: int = 16, is_causal: bool = False
 ) -> widgets.Box:
     """Widget (b): a slider over K/V blocks (in FlashAttention-2 order) through the tiling."""
-    n_steps = len(tile_schedule(n, block_q, block_k, causal))
+    n_steps = len(tile_schedule(n, block_q, block_k, is_causal))
     controls = {"step": widgets.IntSlider(value=0, min=0, max=n_steps - 1, description="tile step")}
-    return figure_widget(lambda step: tiling_figure(n, d, block_q, block_k, step, causal), controls)
+    return figure_widget(
+        lambda step: tiling_figure(n, d, block_q, block_k, step, is_causal), controls
+    )
 
 
 def io_figure(

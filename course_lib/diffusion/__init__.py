@@ -17,13 +17,18 @@ Part 2 (EDM, flow matching, rectified flow):
 * :mod:`.edm`   -- the families x_t = s(t)(x_0 + sigma(t) eps), the PF-ODE, predictions,
   preconditioning, the rho schedule and the Euler/Heun/stochastic samplers (9.x);
 * :mod:`.flow`  -- conditional paths, marginal velocity, flow-matching loss, reflow, straightness
-  (10.x); :mod:`.objectives_edm` -- their training-registry entries;
-* :mod:`.viz_edm` -- part 2's widgets (:mod:`.exercises` holds the exercises of both parts).
+  (10.x);
+* :mod:`.edm_objectives`, :mod:`.flow_objectives` -- their training-registry entries;
+* :mod:`.viz_edm`, :mod:`.viz_flow` -- part 2's widgets (:mod:`.exercises` holds the exercises
+  of both parts).
 
 Every model is a denoiser D(x; sigma) = E[x_0 | x_0 + sigma eps = x] (see :mod:`.samplers`).
 """
 
-from . import objectives_edm  # noqa: F401  (registers part 2's networks and objectives)
+from . import (
+    edm_objectives,  # noqa: F401  (registers EDM's network and objective)
+    flow_objectives,  # noqa: F401  (registers flow matching's networks, data and objectives)
+)
 from .data import digits_dataset, sample_toy, toy_distribution
 from .edm import (
     EDM,

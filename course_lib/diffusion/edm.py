@@ -67,8 +67,20 @@ from abc import ABC, abstractmethod
 import torch
 from torch import nn
 
-from ._validate import check_generator, check_int, check_real, check_tensor, randn_like
-from .samplers import Denoiser, SampleResult, _check_denoiser
+from ..validation import (
+    Denoiser,
+    batch_view,
+    check_denoiser,
+    check_generator,
+    check_int,
+    check_real,
+    check_sigma,
+    check_tensor,
+    check_time,
+    per_sample,
+    randn_like,
+)
+from .samplers import SampleResult
 
 __all__ = [
     "EDM",
@@ -93,15 +105,6 @@ F64 = torch.float64
 
 #: prediction kinds understood by :func:`from_denoised` / :func:`to_denoised`, eq. (9.4)
 PREDICTIONS = ("x0", "score", "eps", "v", "flow")
-
-
-def _time(t: float | torch.Tensor, low: float, high: float, name: str = "t") -> torch.Tensor:
-    tt = torch.as_tensor(t, dtype=t.dtype if isinstance(t, torch.Tensor) else torch.float64)
-    if not tt.is_floating_point():
-        tt = tt.double()
-    if not torch.all(torch.isfinite(tt)) or torch.any(tt < low) or torch.any(tt > high):
-        raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got {tt.min()}..{tt.max()}")
-    return tt
 
 
 class Family(ABC):
@@ -154,14 +157,14 @@ class VP(Family):
         self.beta_d = self.beta_max - self.beta_min
 
     def _B(self, t: float | torch.Tensor) -> torch.Tensor:
-        t = _time(t, 0.0, 1.0)
+        t = check_time(t)
         return 0.5 * self.beta_d * t**2 + self.beta_min * t  # int_0^t beta
 
     def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
         return torch.expm1(self._B(t)).sqrt()  # sqrt(e^{B(t)} - 1)
 
     def dsigma(self, t: float | torch.Tensor) -> torch.Tensor:
-        t = _time(t, 0.0, 1.0)
+        t = check_time(t)
         # d/dt sqrt(e^B - 1) = beta(t) e^B / (2 sigma)
         return (self.beta_d * t + self.beta_min) * self._B(t).exp() / (2 * self.sigma(t))
 
@@ -169,11 +172,11 @@ class VP(Family):
         return torch.exp(-0.5 * self._B(t))  # 1 / sqrt(1 + sigma^2) = e^{-B/2}
 
     def ds(self, t: float | torch.Tensor) -> torch.Tensor:
-        t = _time(t, 0.0, 1.0)
+        t = check_time(t)
         return -0.5 * (self.beta_d * t + self.beta_min) * self.s(t)
 
     def t_of_sigma(self, sigma: float | torch.Tensor) -> torch.Tensor:
-        sig = _time(sigma, 0.0, math.inf, "sigma")
+        sig = check_sigma(sigma)
         # solve beta_d t^2 / 2 + beta_min t = ln(1 + sigma^2) for t >= 0
         B = torch.log1p(sig**2)
         t = (torch.sqrt(self.beta_min**2 + 2 * self.beta_d * B) - self.beta_min) / self.beta_d
@@ -192,19 +195,19 @@ class VE(Family):
     t_max = math.inf
 
     def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
-        return _time(t, 0.0, math.inf).sqrt()
+        return check_time(t, high=None).sqrt()
 
     def dsigma(self, t: float | torch.Tensor) -> torch.Tensor:
-        return 0.5 / _time(t, 0.0, math.inf).sqrt()  # d sqrt(t)/dt = 1/(2 sqrt t)
+        return 0.5 / check_time(t, high=None).sqrt()  # d sqrt(t)/dt = 1/(2 sqrt t)
 
     def s(self, t: float | torch.Tensor) -> torch.Tensor:
-        return torch.ones_like(_time(t, 0.0, math.inf))
+        return torch.ones_like(check_time(t, high=None))
 
     def ds(self, t: float | torch.Tensor) -> torch.Tensor:
-        return torch.zeros_like(_time(t, 0.0, math.inf))
+        return torch.zeros_like(check_time(t, high=None))
 
     def t_of_sigma(self, sigma: float | torch.Tensor) -> torch.Tensor:
-        return _time(sigma, 0.0, math.inf, "sigma") ** 2
+        return check_sigma(sigma) ** 2
 
 
 class Flow(Family):
@@ -213,25 +216,25 @@ class Flow(Family):
     name = "flow"
 
     def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
-        t = _time(t, 0.0, 1.0)
+        t = check_time(t)
         if torch.any(t >= 1):
             raise ValueError("sigma(t) = t/(1 - t) is infinite at t = 1; use t < 1")
         return t / (1 - t)
 
     def dsigma(self, t: float | torch.Tensor) -> torch.Tensor:
-        t = _time(t, 0.0, 1.0)
+        t = check_time(t)
         if torch.any(t >= 1):
             raise ValueError("d sigma/dt = 1/(1 - t)^2 is infinite at t = 1; use t < 1")
         return 1 / (1 - t) ** 2
 
     def s(self, t: float | torch.Tensor) -> torch.Tensor:
-        return 1 - _time(t, 0.0, 1.0)
+        return 1 - check_time(t)
 
     def ds(self, t: float | torch.Tensor) -> torch.Tensor:
-        return -torch.ones_like(_time(t, 0.0, 1.0))
+        return -torch.ones_like(check_time(t))
 
     def t_of_sigma(self, sigma: float | torch.Tensor) -> torch.Tensor:
-        sig = _time(sigma, 0.0, math.inf, "sigma")
+        sig = check_sigma(sigma)
         return sig / (1 + sig)  # inverse of t/(1 - t)
 
 
@@ -242,40 +245,25 @@ class EDM(Family):
     t_max = math.inf
 
     def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
-        return _time(t, 0.0, math.inf).clone()
+        return check_time(t, high=None).clone()
 
     def dsigma(self, t: float | torch.Tensor) -> torch.Tensor:
-        return torch.ones_like(_time(t, 0.0, math.inf))
+        return torch.ones_like(check_time(t, high=None))
 
     def s(self, t: float | torch.Tensor) -> torch.Tensor:
-        return torch.ones_like(_time(t, 0.0, math.inf))
+        return torch.ones_like(check_time(t, high=None))
 
     def ds(self, t: float | torch.Tensor) -> torch.Tensor:
-        return torch.zeros_like(_time(t, 0.0, math.inf))
+        return torch.zeros_like(check_time(t, high=None))
 
     def t_of_sigma(self, sigma: float | torch.Tensor) -> torch.Tensor:
-        return _time(sigma, 0.0, math.inf, "sigma").clone()
+        return check_sigma(sigma).clone()
 
 
 def _check_family(family: object) -> Family:
     if not isinstance(family, Family):
         raise TypeError(f"family must be a Family (VP, VE, Flow, EDM), got {type(family).__name__}")
     return family
-
-
-def _sigma_vec(sigma: float | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    sig = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).reshape(-1)
-    if sig.numel() not in (1, x.shape[0]):
-        raise ValueError(
-            f"sigma must be a scalar or have shape ({x.shape[0]},), got {tuple(sig.shape)}"
-        )
-    if not torch.all(torch.isfinite(sig)) or torch.any(sig < 0):
-        raise ValueError("sigma must be finite and >= 0")
-    return sig.expand(x.shape[0])
-
-
-def _bc(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    return v.reshape(-1, *([1] * (x.dim() - 1)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -295,10 +283,10 @@ def _check_prediction(
 
 def _positive_sigma(kind: str, sigma: float | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """sigma broadcast against x; every prediction but 'x0' divides by it."""
-    sig = _sigma_vec(sigma, x)
+    sig = per_sample(sigma, x, "sigma", low=0)
     if torch.any(sig <= 0):
         raise ValueError(f"the {kind!r} prediction needs sigma > 0")
-    return _bc(sig, x)
+    return batch_view(sig, x)
 
 
 def from_denoised(
@@ -349,11 +337,7 @@ def precond_coefficients(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(c_skip, c_out, c_in, c_noise) of eq. (9.5) at noise level(s) ``sigma`` > 0."""
     sd = check_real(sigma_data, "sigma_data", low=0, low_open=True)
-    sig = torch.as_tensor(sigma, dtype=sigma.dtype if isinstance(sigma, torch.Tensor) else F64)
-    if not sig.is_floating_point():
-        sig = sig.double()
-    if not torch.all(torch.isfinite(sig)) or torch.any(sig <= 0):
-        raise ValueError("sigma must be finite and > 0 for the preconditioning")
+    sig = check_sigma(sigma, positive=True)
     norm = (sig**2 + sd**2).sqrt()
     c_skip = sd**2 / norm**2  # sigma_data^2 / (sigma^2 + sigma_data^2)
     c_out = sig * sd / norm  # sigma sigma_data / sqrt(sigma^2 + sigma_data^2)
@@ -385,14 +369,14 @@ class EDMPrecond(nn.Module):
     def raw(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         """F(c_in x, c_noise): what the network outputs (its target is eq. 9.6)."""
         _, _, c_in, c_noise = precond_coefficients(sigma, self.sigma_data)
-        return self.net(_bc(c_in, x) * x, c_noise)
+        return self.net(batch_view(c_in, x) * x, c_noise)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         x = check_tensor(x, "x", min_dim=2)
-        sig = _sigma_vec(sigma, x)
+        sig = per_sample(sigma, x, "sigma", low=0)
         c_skip, c_out, _, _ = precond_coefficients(sig, self.sigma_data)
         # D = c_skip x + c_out F(c_in x, c_noise)
-        return _bc(c_skip, x) * x + _bc(c_out, x) * self.raw(x, sig)
+        return batch_view(c_skip, x) * x + batch_view(c_out, x) * self.raw(x, sig)
 
 
 # ---------------------------------------------------------------------------------------
@@ -433,7 +417,7 @@ def ode_derivative(
     denoiser: Denoiser, family: Family, x: torch.Tensor, t: float | torch.Tensor
 ) -> torch.Tensor:
     """dx/dt of the probability-flow ODE (9.3) at time t (scalar, with sigma(t) > 0)."""
-    denoiser, family = _check_denoiser(denoiser), _check_family(family)
+    denoiser, family = check_denoiser(denoiser), _check_family(family)
     x = check_tensor(x, "x", min_dim=2)
     tt = torch.as_tensor(t, dtype=torch.float64).reshape(())
     sig, dsig = family.sigma(tt), family.dsigma(tt)
@@ -462,7 +446,7 @@ def edm_sample(
     sigma_0^2 I). ``solver`` 'euler' (N evaluations) or 'heun' (2N - 1: the correction is
     skipped on a step that ends at sigma = 0). The trajectory holds x(t_i) for every i.
     """
-    denoiser, x = _check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
     family = EDM() if family is None else _check_family(family)
     if solver not in ("euler", "heun"):
         raise ValueError(f"solver must be 'euler' or 'heun', got {solver!r}")
@@ -502,7 +486,7 @@ def stochastic_sample(
     t_hat = (1 + gamma_i) t_i with gamma_i = min(S_churn/N, sqrt(2) - 1) where S_min <= t_i <=
     S_max, add fresh noise of std S_noise sqrt(t_hat^2 - t_i^2), then take a Heun step to
     t_{i+1}. S_churn = 0 is Algorithm 1 (Heun)."""
-    denoiser, x = _check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
     sig = _check_sigmas(sigmas)
     churn = check_real(S_churn, "S_churn", low=0)
     s_min = check_real(S_min, "S_min", low=0)
@@ -558,8 +542,10 @@ def edm_loss(
     gdev = generator.device if generator is not None else torch.device("cpu")
     z = torch.randn(x0.shape[0], generator=generator, device=gdev, dtype=x0.dtype).to(x0.device)
     sigma = (P_mean + P_std * z).exp()  # ln sigma ~ N(P_mean, P_std^2)
-    noise = _bc(sigma, x0) * randn_like(x0, generator)
+    noise = batch_view(sigma, x0) * randn_like(x0, generator)
     x = x0 + noise
     c_skip, c_out, _, _ = precond_coefficients(sigma, model.sigma_data)
-    target = (x0 - _bc(c_skip, x0) * x) / _bc(c_out, x0)  # effective target, eq. (9.6)
+    target = (x0 - batch_view(c_skip, x0) * x) / batch_view(
+        c_out, x0
+    )  # effective target, eq. (9.6)
     return ((model.raw(x, sigma) - target) ** 2).mean()

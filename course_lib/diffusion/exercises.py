@@ -70,7 +70,7 @@ def _ve_pf_drift(x: float, t: float) -> float:
     sde, mix = VESDE(0.01, 10.0), _gaussian_1d(0.0, 1.0)
     xx = torch.tensor([[x]], dtype=torch.float64)
     tt = torch.tensor(t, dtype=torch.float64)
-    score = score_from_denoiser(mix.denoiser, xx, sde.a(tt), sde.s(tt))
+    score = score_from_denoiser(mix.denoiser, xx, sde.a(tt), sde.std(tt))
     return float(sde.f(tt) * x - 0.5 * sde.g(tt) ** 2 * score[0, 0])
 
 
@@ -194,7 +194,7 @@ EXERCISES = ExerciseSet(
             "05.6",
             "For the VP SDE with beta_min = 0.1, beta_max = 20, what is the marginal std s(t) "
             "at t = 0.3?",
-            lambda: float(VPSDE(0.1, 20.0).s(0.3)),
+            lambda: float(VPSDE(0.1, 20.0).std(0.3)),
             float_answer(6),
             inputs=(0.1, 20, 0.3),
             hints=(

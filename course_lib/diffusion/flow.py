@@ -40,7 +40,15 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._validate import check_generator, check_int, check_tensor, randn_like
+from ..validation import (
+    batch_view,
+    check_generator,
+    check_int,
+    check_same_shape,
+    check_tensor,
+    per_sample,
+    randn_like,
+)
 from .mixtures import GaussianMixture
 from .nets import MLP
 from .samplers import SampleResult
@@ -60,23 +68,7 @@ Velocity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def _check_pair(x0: object, x1: object) -> tuple[torch.Tensor, torch.Tensor]:
-    x0, x1 = check_tensor(x0, "x0", min_dim=2), check_tensor(x1, "x1", min_dim=2)
-    if x0.shape != x1.shape:
-        raise ValueError(f"x0 and x1 must have the same shape, got {x0.shape} and {x1.shape}")
-    return x0, x1
-
-
-def _times(t: float | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    tt = torch.as_tensor(t, dtype=x.dtype, device=x.device).reshape(-1)
-    if tt.numel() not in (1, x.shape[0]):
-        raise ValueError(f"t must be a scalar or have shape ({x.shape[0]},), got {tuple(tt.shape)}")
-    if not torch.all(torch.isfinite(tt)) or torch.any(tt < 0) or torch.any(tt > 1):
-        raise ValueError("t must lie in [0, 1]")
-    return tt.expand(x.shape[0])
-
-
-def _bc(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    return v.reshape(-1, *([1] * (x.dim() - 1)))
+    return check_same_shape(x0, "x0", x1, "x1", min_dim=2)
 
 
 def _check_velocity(v: object) -> Velocity:
@@ -88,7 +80,7 @@ def _check_velocity(v: object) -> Velocity:
 def conditional_path(x0: torch.Tensor, x1: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
     """x_t = (1 - t) x_0 + t x_1, eq. (10.1); ``t`` a scalar or shape (B,)."""
     x0, x1 = _check_pair(x0, x1)
-    tb = _bc(_times(t, x0), x0)
+    tb = batch_view(per_sample(t, x0, "t", low=0, high=1), x0)
     return (1 - tb) * x0 + tb * x1
 
 
@@ -108,7 +100,7 @@ def mixture_velocity(
     if not isinstance(mix, GaussianMixture):
         raise TypeError(f"mix must be a GaussianMixture, got {type(mix).__name__}")
     x = check_tensor(x, "x", min_dim=2)
-    tt = _times(t, x)
+    tt = per_sample(t, x, "t", low=0, high=1)
     if torch.any(tt <= 0):
         raise ValueError("the marginal velocity (10.2) needs t > 0")
     inner = tt < 1
@@ -117,7 +109,7 @@ def mixture_velocity(
         ti = tt[inner]
         # E[x_0 | (1 - t) x_0 + t x_1 = x] (Tweedie with a = 1 - t, s = t)
         x0_hat[inner] = mix.posterior_mean(x[inner], 1 - ti, ti)
-    return (x - x0_hat) / _bc(tt, x)
+    return (x - x0_hat) / batch_view(tt, x)
 
 
 def cfm_loss(
@@ -139,7 +131,7 @@ def cfm_loss(
     if t is None:
         gdev = generator.device if generator is not None else torch.device("cpu")
         t = torch.rand(x0.shape[0], generator=generator, device=gdev, dtype=x0.dtype)
-    tt = _times(t.to(x0.device), x0)
+    tt = per_sample(t, x0, "t", low=0, high=1)
     xt = conditional_path(x0, x1, tt)
     return ((velocity(xt, tt) - (x1 - x0)) ** 2).mean()
 
@@ -229,4 +221,4 @@ class VelocityNet(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         x = check_tensor(x, "x", min_dim=2)
-        return self.net(x, _times(t, x))
+        return self.net(x, per_sample(t, x, "t", low=0, high=1))

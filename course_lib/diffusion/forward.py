@@ -26,8 +26,15 @@ import math
 
 import torch
 
-from ._validate import check_int, check_tensor, randn_like
-from .schedules import Schedule
+from ..validation import (
+    batch_view,
+    check_int,
+    check_same_shape,
+    check_tensor,
+    check_values,
+    randn_like,
+)
+from .schedules import Schedule, check_schedule
 
 __all__ = [
     "bayes_posterior_on_grid",
@@ -39,12 +46,6 @@ __all__ = [
     "q_sample",
     "x0_from_eps",
 ]
-
-
-def _check_schedule(schedule: object) -> Schedule:
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
-    return schedule
 
 
 def _t_index(
@@ -68,21 +69,16 @@ def _t_index(
     return t
 
 
-def _bcast(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """A per-sample vector (B,) shaped to broadcast against x of shape (B, ...)."""
-    return v.to(dtype=x.dtype, device=x.device).reshape(-1, *([1] * (x.dim() - 1)))
-
-
 def marginal_coefficients(
     schedule: Schedule, t: int | torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(sqrt(alpha_bar_t), sqrt(1 - alpha_bar_t)): mean coefficient and std of eq. (1.3)."""
-    schedule = _check_schedule(schedule)
+    schedule = check_schedule(schedule)
     t = torch.as_tensor(t, device=schedule.betas.device)
     if t.dtype not in (torch.int32, torch.int64):
         raise TypeError(f"t must be an int or an integer tensor, got dtype {t.dtype}")
     if torch.any(t < 0) or torch.any(t > schedule.T):
-        raise ValueError(f"t must lie in 0..{schedule.T}")
+        raise ValueError(f"t must lie in 0..{schedule.T}, got {int(t.min())}..{int(t.max())}")
     ab = schedule.alpha_bars[t]
     return ab.sqrt(), (1 - ab).sqrt()
 
@@ -100,13 +96,13 @@ def q_sample(
     ``t`` is an int or a long tensor with one step per sample. Returns ``(x_t, eps)``.
     """
     x0 = check_tensor(x0, "x0")
-    t = _t_index(t, _check_schedule(schedule), x0)
+    t = _t_index(t, check_schedule(schedule), x0)
     eps = randn_like(x0, generator) if noise is None else noise
     if eps.shape != x0.shape:
         raise ValueError(
             f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(eps.shape)}"
         )
-    ab = _bcast(schedule.alpha_bars.to(x0.device)[t], x0)
+    ab = batch_view(schedule.alpha_bars.to(x0.device)[t], x0)
     return ab.sqrt() * x0 + (1 - ab).sqrt() * eps, eps
 
 
@@ -124,7 +120,7 @@ def iterate_chain(
     (t_end+1, *x0.shape)).
     """
     x0 = check_tensor(x0, "x0")
-    schedule = _check_schedule(schedule)
+    schedule = check_schedule(schedule)
     t_end = check_int(t_end, "t_end")
     if t_end > schedule.T:
         raise ValueError(f"t_end must be <= T = {schedule.T}, got {t_end}")
@@ -148,7 +144,9 @@ def posterior_coefficients(
     ab_t, ab_p = torch.as_tensor(alpha_bar_t), torch.as_tensor(alpha_bar_prev)
     if torch.any(ab_t >= ab_p) or torch.any(ab_t <= 0) or torch.any(ab_p > 1):
         raise ValueError(
-            "need 0 < alpha_bar_t < alpha_bar_prev <= 1 (the previous step is less noisy)"
+            "need 0 < alpha_bar_t < alpha_bar_prev <= 1 (the previous step is less noisy), got "
+            f"alpha_bar_t in {float(ab_t.min())}..{float(ab_t.max())} and alpha_bar_prev in "
+            f"{float(ab_p.min())}..{float(ab_p.max())}"
         )
     alpha = ab_t / ab_p  # alpha_t of the step
     beta = 1 - alpha  # beta_t of the step
@@ -170,20 +168,36 @@ def posterior_mean_var(
         raise ValueError(
             f"x0 and xt must have the same shape, got {tuple(x0.shape)} and {tuple(xt.shape)}"
         )
-    t = _t_index(t, _check_schedule(schedule), x0, minimum=1)
+    t = _t_index(t, check_schedule(schedule), x0, minimum=1)
     ab = schedule.alpha_bars.to(x0.device)
     c0, ct, var = posterior_coefficients(ab[t], ab[t - 1])
-    c0, ct, var = (_bcast(c, x0) for c in (c0, ct, var))
+    c0, ct, var = (batch_view(c, x0) for c in (c0, ct, var))
     return c0 * x0 + ct * xt, var
+
+
+def _alpha_bar(
+    alpha_bar: object, xt: torch.Tensor, *, low_open: bool = False, high_open: bool = False
+) -> torch.Tensor:
+    """alpha_bar in [0, 1] (ends open as told): a scalar, or (B,) broadcast per sample."""
+    ab = check_values(
+        alpha_bar,
+        "alpha_bar",
+        low=0,
+        high=1,
+        low_open=low_open,
+        high_open=high_open,
+        dtype=xt.dtype,
+        device=xt.device,
+    )
+    return batch_view(ab, xt) if ab.dim() == 1 else ab
 
 
 def x0_from_eps(
     xt: torch.Tensor, eps: torch.Tensor, alpha_bar: torch.Tensor | float
 ) -> torch.Tensor:
     """Invert (1.3): x_0 = (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar)."""
-    ab = torch.as_tensor(alpha_bar, dtype=xt.dtype, device=xt.device)
-    if ab.dim() == 1:
-        ab = _bcast(ab, xt)
+    xt, eps = check_same_shape(xt, "xt", eps, "eps")
+    ab = _alpha_bar(alpha_bar, xt, low_open=True)  # alpha_bar = 0 would divide by zero
     return (xt - (1 - ab).sqrt() * eps) / ab.sqrt()
 
 
@@ -191,9 +205,8 @@ def eps_from_x0(
     xt: torch.Tensor, x0: torch.Tensor, alpha_bar: torch.Tensor | float
 ) -> torch.Tensor:
     """Invert (1.3) for the noise: eps = (x_t - sqrt(alpha_bar) x_0) / sqrt(1 - alpha_bar)."""
-    ab = torch.as_tensor(alpha_bar, dtype=xt.dtype, device=xt.device)
-    if ab.dim() == 1:
-        ab = _bcast(ab, xt)
+    xt, x0 = check_same_shape(xt, "xt", x0, "x0")
+    ab = _alpha_bar(alpha_bar, xt, high_open=True)  # alpha_bar = 1 (no noise) would divide by 0
     return (xt - ab.sqrt() * x0) / (1 - ab).sqrt()
 
 
@@ -206,7 +219,7 @@ def bayes_posterior_on_grid(
     N(x_{t-1}; sqrt(alpha_bar_{t-1}) x_0, 1 - alpha_bar_{t-1}), normalised by the trapezoid
     rule: an independent check of (1.6)-(1.7).
     """
-    schedule = _check_schedule(schedule)
+    schedule = check_schedule(schedule)
     t = check_int(t, "t", minimum=2)  # at t = 1 the posterior is a point mass at x_0
     if t > schedule.T:
         raise ValueError(f"t must be <= T = {schedule.T}, got {t}")

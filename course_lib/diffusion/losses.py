@@ -37,12 +37,22 @@ from collections.abc import Callable
 
 import torch
 
-from ._validate import check_int, check_tensor, randn_like
-from .forward import _bcast, _check_schedule, posterior_mean_var, q_sample
-from .schedules import Schedule
+from ..validation import (
+    Denoiser,
+    batch_view,
+    check_denoiser,
+    check_device,
+    check_int,
+    check_tensor,
+    check_values,
+    per_sample,
+    randn_like,
+    resolve_device,
+)
+from .forward import posterior_mean_var, q_sample
+from .schedules import Schedule, check_schedule
 
 __all__ = [
-    "Denoiser",
     "dsm_loss",
     "elbo_terms",
     "elbo_weight",
@@ -53,25 +63,24 @@ __all__ = [
     "sample_timesteps",
 ]
 
-#: A denoiser D(x, sigma) = E[x_0 | x_0 + sigma eps = x]; sigma has shape (B,).
-Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+def _float_dtype(v: object) -> torch.dtype:
+    """A tensor's own floating dtype (float64 for numbers), so checks do not cast."""
+    return v.dtype if isinstance(v, torch.Tensor) and v.is_floating_point() else torch.float64
 
 
 def gaussian_kl(
     mean1: torch.Tensor, var1: torch.Tensor, mean2: torch.Tensor, var2: torch.Tensor
 ) -> torch.Tensor:
     """Elementwise KL(N(mean1, var1) || N(mean2, var2)), eq. (2.2); sum it over coordinates."""
-    var1, var2 = torch.as_tensor(var1), torch.as_tensor(var2)
-    if torch.any(var1 <= 0) or torch.any(var2 <= 0):
-        raise ValueError("variances must be positive")
+    var1 = check_values(var1, "var1", low=0, low_open=True, dtype=_float_dtype(var1))
+    var2 = check_values(var2, "var2", low=0, low_open=True, dtype=_float_dtype(var2))
     return 0.5 * (torch.log(var2 / var1) + (var1 + (mean1 - mean2) ** 2) / var2 - 1)
 
 
 def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
     """Elementwise -log N(x; mean, var) = 1/2 [log(2 pi var) + (x - mean)^2 / var]."""
-    var = torch.as_tensor(var)
-    if torch.any(var <= 0):
-        raise ValueError("var must be positive")
+    var = check_values(var, "var", low=0, low_open=True, dtype=_float_dtype(var))
     return 0.5 * (torch.log(2 * math.pi * var) + (x - mean) ** 2 / var)
 
 
@@ -81,12 +90,8 @@ def eps_prediction(denoiser: Denoiser, xt: torch.Tensor, alpha_bar: torch.Tensor
 
     sigma = sqrt((1 - ab)/ab) is the noise level of x_t / sqrt(ab) = x_0 + sigma eps (eq. 1.3).
     """
-    ab = _bcast(
-        torch.as_tensor(alpha_bar, dtype=xt.dtype, device=xt.device)
-        .reshape(-1)
-        .expand(xt.shape[0]),
-        xt,
-    )
+    denoiser, xt = check_denoiser(denoiser), check_tensor(xt, "xt", min_dim=2)
+    ab = batch_view(per_sample(alpha_bar, xt, "alpha_bar", low=0, high=1, low_open=True), xt)
     sigma = ((1 - ab) / ab).sqrt().reshape(-1)
     x0_hat = denoiser(xt / ab.sqrt(), sigma)
     return (xt - ab.sqrt() * x0_hat) / (1 - ab).sqrt()
@@ -97,10 +102,12 @@ def elbo_weight(schedule: Schedule, t: int | torch.Tensor, sigma2: str = "beta")
 
     ``sigma2`` picks the reverse variance: 'beta' (sigma_t^2 = beta_t) or 'beta_tilde' (1.7).
     """
-    schedule = _check_schedule(schedule)
+    schedule = check_schedule(schedule)
     t = torch.as_tensor(t, device=schedule.betas.device)
+    if t.is_floating_point() or t.dtype == torch.bool:
+        raise TypeError(f"t must be an int or an integer tensor, got dtype {t.dtype}")
     if torch.any(t < 1) or torch.any(t > schedule.T):
-        raise ValueError(f"t must lie in 1..{schedule.T}")
+        raise ValueError(f"t must lie in 1..{schedule.T}, got {int(t.min())}..{int(t.max())}")
     beta, alpha, ab = schedule.betas[t], schedule.alphas[t], schedule.alpha_bars[t]
     s2 = _reverse_variance(schedule, t, sigma2)
     return beta**2 / (2 * s2 * alpha * (1 - ab))
@@ -132,7 +139,7 @@ def elbo_terms(
     ``total`` = prior + sum(kl) + decoder (nats per sample; x_0 is continuous so L_0 is a density).
     """
     x0 = check_tensor(x0, "x0", min_dim=2)
-    schedule = _check_schedule(schedule).to(device=x0.device, dtype=x0.dtype)
+    schedule = check_schedule(schedule).to(device=x0.device, dtype=x0.dtype)
     T, B = schedule.T, x0.shape[0]
     ab = schedule.alpha_bars
     dims = tuple(range(1, x0.dim()))
@@ -173,7 +180,8 @@ def sample_timesteps(
 ) -> torch.Tensor:
     """t ~ Uniform{1..T}, shape (n,), drawn from ``generator`` (as in eq. 2.4)."""
     n, T = check_int(n, "n", minimum=1), check_int(T, "T", minimum=1)
-    gdev = generator.device if generator is not None else torch.device("cpu")
+    device = check_device(device) if device is not None else None
+    gdev = resolve_device(None, generator)
     t = torch.randint(1, T + 1, (n,), generator=generator, device=gdev)
     return t.to(device) if device is not None else t
 
@@ -195,7 +203,7 @@ def eps_loss(
     by t) gives the reweighted loss sum_t w_t ||.||^2, e.g. w = lambda of (2.3) recovers the ELBO.
     """
     x0 = check_tensor(x0, "x0", min_dim=2)
-    schedule = _check_schedule(schedule)
+    schedule = check_schedule(schedule)
     if t is None:
         t = sample_timesteps(x0.shape[0], schedule.T, generator=generator, device=x0.device)
     xt, eps = q_sample(x0, t, schedule, noise=noise, generator=generator)
@@ -218,10 +226,8 @@ def dsm_loss(
     ``sigma`` is a positive scalar or one value per sample.
     """
     x0 = check_tensor(x0, "x0", min_dim=2)
-    sig = torch.as_tensor(sigma, dtype=x0.dtype, device=x0.device).reshape(-1).expand(x0.shape[0])
-    if torch.any(sig <= 0):
-        raise ValueError("sigma must be positive")
-    s = _bcast(sig, x0)
+    sig = per_sample(sigma, x0, "sigma", low=0, low_open=True)
+    s = batch_view(sig, x0)
     eps = randn_like(x0, generator)
     target = -eps / s  # grad log N(x; x_0, sigma^2) at x = x_0 + sigma eps
     err = (score_model(x0 + s * eps, sig) - target) ** 2 * s**2

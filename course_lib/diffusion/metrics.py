@@ -23,11 +23,13 @@ of the same size; a sampler is "as good as the data allow" when its metric is ne
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 
 import torch
 
-from ._validate import check_generator, check_int, check_tensor
+from ..validation import check_generator, check_int, check_tensor
 
 __all__ = ["data_floor", "median_distance", "mmd", "quality_table", "sliced_wasserstein"]
 
@@ -37,6 +39,10 @@ def _check_pair(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.T
     x, y = x.flatten(1).double(), y.flatten(1).to(x.device).double()
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {x.shape[1]} and {y.shape[1]}")
+    if x.shape[0] == 0 or y.shape[0] == 0:
+        raise ValueError(
+            f"x and y must hold at least one sample each, got {x.shape[0]} and {y.shape[0]}"
+        )
     if not (torch.all(torch.isfinite(x)) and torch.all(torch.isfinite(y))):
         raise ValueError("samples contain NaN or infinity")
     return x, y
@@ -44,6 +50,7 @@ def _check_pair(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 def median_distance(y: torch.Tensor, max_points: int = 2000) -> float:
     """Median pairwise Euclidean distance of (the first ``max_points`` rows of) y."""
+    max_points = check_int(max_points, "max_points", minimum=2)
     y = check_tensor(y, "y", min_dim=2).flatten(1).double()[:max_points]
     d = torch.pdist(y)
     if d.numel() == 0:
@@ -61,8 +68,11 @@ def mmd(x: torch.Tensor, y: torch.Tensor, *, bandwidths: tuple[float, ...] | Non
     if bandwidths is None:
         m = median_distance(y)
         bandwidths = (m / 8, m / 4, m / 2)
-    if not bandwidths or any(not h > 0 for h in bandwidths):
-        raise ValueError(f"bandwidths must be positive, got {bandwidths}")
+    if not bandwidths or any(
+        isinstance(h, bool) or not isinstance(h, numbers.Real) or not 0 < h < math.inf
+        for h in bandwidths
+    ):
+        raise ValueError(f"bandwidths must be positive finite numbers, got {bandwidths}")
 
     def k(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         d2 = torch.cdist(a, b) ** 2

@@ -29,23 +29,21 @@ import math
 
 import torch
 
-from ._validate import check_generator, check_int, check_real, check_tensor, resolve_device
+from ..validation import (
+    check_generator,
+    check_int,
+    check_real,
+    check_tensor,
+    per_sample,
+    resolve_device,
+)
 
 __all__ = ["GaussianMixture", "gaussian", "ring_mixture", "toy_mixture"]
 
 
 def _as_level(v: float | torch.Tensor, x: torch.Tensor, name: str) -> torch.Tensor:
-    """a or s as a tensor of shape (B, 1, 1) (or (1, 1, 1)) broadcasting over (B, K, d)."""
-    t = torch.as_tensor(v, dtype=x.dtype, device=x.device)
-    if t.dim() == 0:
-        t = t.reshape(1)
-    if t.dim() != 1 or t.numel() not in (1, x.shape[0]):
-        raise ValueError(
-            f"{name} must be a scalar or have shape ({x.shape[0]},), got shape {tuple(t.shape)}"
-        )
-    if torch.any(t < 0) or not torch.all(torch.isfinite(t)):
-        raise ValueError(f"{name} must be finite and >= 0")
-    return t.reshape(-1, 1, 1)
+    """a or s (>= 0, a scalar or one per sample) as shape (B, 1, 1), broadcasting over (B, K, d)."""
+    return per_sample(v, x, name, low=0).reshape(-1, 1, 1)
 
 
 class GaussianMixture:

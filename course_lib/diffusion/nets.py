@@ -22,7 +22,7 @@ import math
 import torch
 from torch import nn
 
-from ._validate import check_int, check_tensor
+from ..validation import check_int, check_tensor
 
 __all__ = ["MLP", "EpsDenoiser", "SinusoidalEmbedding", "TinyConvNet", "noise_conditioning"]
 

@@ -32,9 +32,19 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validate import check_generator, check_int, check_real, check_tensor, randn_like
+from ..validation import (
+    Denoiser,
+    batch_view,
+    check_denoiser,
+    check_generator,
+    check_int,
+    check_real,
+    check_tensor,
+    per_sample,
+    randn_like,
+)
 from .forward import posterior_coefficients
-from .schedules import Schedule
+from .schedules import Schedule, check_schedule
 from .sde import SDE
 
 __all__ = [
@@ -57,8 +67,6 @@ __all__ = [
     "time_grid",
 ]
 
-Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
 
 @dataclass
 class SampleResult:
@@ -70,29 +78,13 @@ class SampleResult:
     trajectory: torch.Tensor | None = None
 
 
-def _check_denoiser(denoiser: object) -> Denoiser:
-    if not callable(denoiser):
-        raise TypeError(f"denoiser must be callable as D(x, sigma), got {type(denoiser).__name__}")
-    return denoiser
-
-
-def _level(v: torch.Tensor | float, x: torch.Tensor) -> torch.Tensor:
-    """A scalar level as a (B,) vector and as a tensor broadcasting against x."""
-    return torch.as_tensor(v, dtype=x.dtype, device=x.device).reshape(-1).expand(x.shape[0])
-
-
-def _bc(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    return v.reshape(-1, *([1] * (x.dim() - 1)))
-
-
 def eps_from_denoiser(
     denoiser: Denoiser, x: torch.Tensor, a: torch.Tensor | float, s: torch.Tensor | float
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(x0_hat, eps_hat) of eq. (3.1) for x = a x_0 + s eps; eps_hat = 0 at s = 0 (its limit)."""
-    a_v, s_v = _level(a, x), _level(s, x)
-    if torch.any(a_v <= 0) or torch.any(s_v < 0):
-        raise ValueError("need a > 0 and s >= 0")
-    a_b, s_b = _bc(a_v, x), _bc(s_v, x)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x, "x", min_dim=2)
+    a_v, s_v = per_sample(a, x, "a", low=0, low_open=True), per_sample(s, x, "s", low=0)
+    a_b, s_b = batch_view(a_v, x), batch_view(s_v, x)
     x0_hat = denoiser(x / a_b, s_v / a_v)
     if x0_hat.shape != x.shape:
         raise ValueError(
@@ -107,10 +99,10 @@ def score_from_denoiser(
     denoiser: Denoiser, x: torch.Tensor, a: torch.Tensor | float, s: torch.Tensor | float
 ) -> torch.Tensor:
     """grad log p_t(x) = -(x - a D(x/a; s/a)) / s^2, eq. (3.1) (Tweedie); needs s > 0."""
-    if torch.any(_level(s, x) <= 0):
-        raise ValueError("the score needs s > 0")
+    x = check_tensor(x, "x", min_dim=2)
+    s_v = per_sample(s, x, "s (the score needs s > 0)", low=0, low_open=True)
     _, eps_hat = eps_from_denoiser(denoiser, x, a, s)
-    return -eps_hat / _bc(_level(s, x), x)
+    return -eps_hat / batch_view(s_v, x)
 
 
 def denoiser_from_score(score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Denoiser:
@@ -120,14 +112,13 @@ def denoiser_from_score(score: Callable[[torch.Tensor, torch.Tensor], torch.Tens
         raise TypeError("score must be callable as s(x, sigma)")
 
     def denoiser(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        return x + _bc(sigma, x) ** 2 * score(x, sigma)
+        return x + batch_view(sigma, x) ** 2 * score(x, sigma)
 
     return denoiser
 
 
 def _grid(schedule: Schedule, timesteps: torch.Tensor | None) -> list[int]:
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
+    schedule = check_schedule(schedule)
     if timesteps is None:
         ts = list(range(schedule.T, 0, -1))
     else:
@@ -185,7 +176,7 @@ def ddim_sample(
     return_trajectory: bool = False,
 ) -> SampleResult:
     """DDIM, eq. (4.1), over ``timesteps`` (a decreasing subset of 1..T; default all) to t = 0."""
-    denoiser, x = _check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
     check_generator(generator)
     eta = check_real(eta, "eta", low=0)
     grid = _grid(schedule, timesteps)
@@ -216,7 +207,7 @@ def ddpm_sample(
     ``sigma2``: 'beta_tilde' (eq. 1.7, the posterior variance) or 'beta' (1 - ab_t/ab_{t'});
     the last step (to t = 0) returns the mean, as in Ho et al.
     """
-    denoiser, x = _check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
     check_generator(generator)
     if sigma2 not in ("beta", "beta_tilde"):
         raise ValueError(f"sigma2 must be 'beta' or 'beta_tilde', got {sigma2!r}")
@@ -250,7 +241,7 @@ def ddim_invert(
     x_{t_next} = sqrt(ab_next) x0_hat(x_t) + sqrt(1 - ab_next) eps_hat(x_t). ``timesteps`` is the
     same decreasing grid that :func:`ddim_sample` will decode with; the result is x at its top.
     """
-    denoiser, x = _check_denoiser(denoiser), check_tensor(x0, "x0", min_dim=2)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x0, "x0", min_dim=2)
     grid = _grid(schedule, timesteps)[::-1]  # 0, t_1, ..., t_top
     ab = schedule.alpha_bars.to(device=x.device, dtype=x.dtype)
     traj, nfe = [x], 0
@@ -296,7 +287,7 @@ def _check_ts(sde: object, ts: torch.Tensor) -> torch.Tensor:
 
 
 def _score(denoiser: Denoiser, sde: SDE, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return score_from_denoiser(denoiser, x, sde.a(t).to(x.dtype), sde.s(t).to(x.dtype))
+    return score_from_denoiser(denoiser, x, sde.a(t).to(x.dtype), sde.std(t).to(x.dtype))
 
 
 def _ode_drift(denoiser: Denoiser, sde: SDE, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -319,7 +310,7 @@ def reverse_sde_em(
 
     x <- x + [f x - g^2 score] dt + g sqrt(|dt|) z. The last step adds no noise.
     """
-    denoiser, x = _check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
     ts = _check_ts(sde, ts).to(x.device)
     check_generator(generator)
     traj = [x]
@@ -346,7 +337,7 @@ def pf_ode_euler(
     return_trajectory: bool = False,
 ) -> SampleResult:
     """Euler's method for the probability-flow ODE (8.5): x <- x + (f x - 1/2 g^2 score) dt."""
-    denoiser, x = _check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
     ts = _check_ts(sde, ts).to(x.device)
     traj = [x]
     for i in range(ts.numel() - 1):
@@ -370,7 +361,7 @@ def pf_ode_heun(
     Second order: the error at a fixed final time falls like (number of steps)^-2. Two
     evaluations per step.
     """
-    denoiser, x = _check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
     ts = _check_ts(sde, ts).to(x.device)
     traj = [x]
     for i in range(ts.numel() - 1):
@@ -411,7 +402,7 @@ def annealed_langevin(
     repeat x <- x + alpha_i/2 grad log p_{sigma_i}(x) + sqrt(alpha_i) z, the score taken as
     (D(x; sigma_i) - x) / sigma_i^2. The trajectory keeps the state after each level.
     """
-    denoiser, x = _check_denoiser(denoiser), check_tensor(x_init, "x_init", min_dim=2)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x_init, "x_init", min_dim=2)
     sig = torch.as_tensor(sigmas, dtype=torch.float64).reshape(-1)
     if sig.numel() < 1 or torch.any(sig <= 0) or torch.any(sig[1:] >= sig[:-1]):
         raise ValueError("sigmas must be positive and strictly decreasing")

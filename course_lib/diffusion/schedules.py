@@ -27,9 +27,16 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validate import check_int, check_real
+from ..validation import check_int, check_real
 
-__all__ = ["Schedule", "alpha_bar_from_betas", "cosine_betas", "linear_betas", "make_schedule"]
+__all__ = [
+    "Schedule",
+    "alpha_bar_from_betas",
+    "check_schedule",
+    "cosine_betas",
+    "linear_betas",
+    "make_schedule",
+]
 
 
 def linear_betas(
@@ -168,3 +175,10 @@ def make_schedule(
     if kind == "cosine":
         return Schedule(cosine_betas(T, dtype=dtype, device=device))
     raise ValueError(f"kind must be 'linear' or 'cosine', got {kind!r}")
+
+
+def check_schedule(schedule: object) -> Schedule:
+    """A :class:`Schedule` (``TypeError`` otherwise)."""
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be a Schedule, got {type(schedule).__name__}")
+    return schedule

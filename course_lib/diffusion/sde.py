@@ -29,19 +29,10 @@ from abc import ABC, abstractmethod
 
 import torch
 
-from ._validate import check_generator, check_real, resolve_device
+from ..validation import check_generator, check_real, check_time, resolve_device
 from .schedules import Schedule
 
 __all__ = ["SDE", "SubVPSDE", "VESDE", "VPSDE"]
-
-
-def _t(t: float | torch.Tensor, like: torch.Tensor | None = None) -> torch.Tensor:
-    tt = torch.as_tensor(t, dtype=torch.float64 if like is None else like.dtype)
-    if like is not None:
-        tt = tt.to(like.device)
-    if torch.any(tt < 0) or torch.any(tt > 1) or not torch.all(torch.isfinite(tt)):
-        raise ValueError("t must lie in [0, 1]")
-    return tt
 
 
 class SDE(ABC):
@@ -61,8 +52,8 @@ class SDE(ABC):
         """Marginal mean coefficient a(t): E[x(t) | x_0] = a(t) x_0."""
 
     @abstractmethod
-    def s(self, t: float | torch.Tensor) -> torch.Tensor:
-        """Marginal standard deviation s(t)."""
+    def std(self, t: float | torch.Tensor) -> torch.Tensor:
+        """Marginal standard deviation std(t), written s(t) in (8.1)-(8.3) (not EDM's scale)."""
 
     @abstractmethod
     def prior_std(self) -> float:
@@ -71,7 +62,7 @@ class SDE(ABC):
     def sigma(self, t: float | torch.Tensor) -> torch.Tensor:
         """Noise-to-signal ratio s(t)/a(t): x(t)/a(t) = x_0 + sigma(t) eps (the denoiser's
         input)."""
-        return self.s(t) / self.a(t)
+        return self.std(t) / self.a(t)
 
     def prior_sample(
         self,
@@ -97,11 +88,11 @@ class VPSDE(SDE):
 
     def beta(self, t: float | torch.Tensor) -> torch.Tensor:
         """beta(t) = beta_min + t (beta_max - beta_min)."""
-        return self.beta_min + _t(t) * (self.beta_max - self.beta_min)
+        return self.beta_min + check_time(t, dtype=torch.float64) * (self.beta_max - self.beta_min)
 
     def int_beta(self, t: float | torch.Tensor) -> torch.Tensor:
         """B(t) = int_0^t beta = beta_min t + t^2 (beta_max - beta_min) / 2."""
-        t = _t(t)
+        t = check_time(t, dtype=torch.float64)
         return self.beta_min * t + 0.5 * t**2 * (self.beta_max - self.beta_min)
 
     def f(self, t):
@@ -113,7 +104,7 @@ class VPSDE(SDE):
     def a(self, t):
         return torch.exp(-0.5 * self.int_beta(t))
 
-    def s(self, t):
+    def std(self, t):
         return (-torch.expm1(-self.int_beta(t))).sqrt()
 
     def prior_std(self) -> float:
@@ -138,7 +129,7 @@ class SubVPSDE(VPSDE):
     def g(self, t):
         return (self.beta(t) * -torch.expm1(-2 * self.int_beta(t))).sqrt()
 
-    def s(self, t):
+    def std(self, t):
         return -torch.expm1(-self.int_beta(t))
 
 
@@ -151,18 +142,20 @@ class VESDE(SDE):
 
     def sigma_t(self, t: float | torch.Tensor) -> torch.Tensor:
         """sigma(t) = sigma_min (sigma_max / sigma_min)^t."""
-        return self.sigma_min * (self.sigma_max / self.sigma_min) ** _t(t)
+        return self.sigma_min * (self.sigma_max / self.sigma_min) ** check_time(
+            t, dtype=torch.float64
+        )
 
     def f(self, t):
-        return torch.zeros_like(_t(t))
+        return torch.zeros_like(check_time(t, dtype=torch.float64))
 
     def g(self, t):
         return self.sigma_t(t) * math.sqrt(2 * math.log(self.sigma_max / self.sigma_min))
 
     def a(self, t):
-        return torch.ones_like(_t(t))
+        return torch.ones_like(check_time(t, dtype=torch.float64))
 
-    def s(self, t):
+    def std(self, t):
         return (self.sigma_t(t) ** 2 - self.sigma_min**2).sqrt()
 
     def prior_std(self) -> float:

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._validate import check_int, check_real
+from ..validation import check_int, check_real
 from .data import TOY_DATASETS, digits_dataset, sample_toy
 from .losses import eps_loss
 from .nets import MLP, EpsDenoiser, TinyConvNet

@@ -20,7 +20,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..plotting import COLORS, course_style, figure_png, figure_widget, label_axes, new_figure
-from ._validate import check_int, check_real
+from ..validation import check_int, check_real
 from .forward import q_sample
 from .metrics import mmd
 from .mixtures import GaussianMixture, toy_mixture

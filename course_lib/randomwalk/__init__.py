@@ -6,18 +6,10 @@ Modules (each docstring carries its derivation and equation numbers):
 * :mod:`.genfun`    -- generating functions phi, U, F, Phi and their coefficients (2.x-4.x);
 * :mod:`.paths`     -- first return / first passage times, path counting, reflection (5.x);
 * :mod:`.ruin`      -- gambler's ruin, closed form and simulation (6.x);
-* :mod:`.diffusion` -- the diffusion limit and the heat equation (7.x);
+* :mod:`.scaling_limit` -- the diffusion (scaling) limit and the heat equation (7.x);
 * :mod:`.viz`       -- widgets and static figures; :mod:`.exercises` -- the chapter's exercises.
 """
 
-from .diffusion import (
-    diffusion_coefficient,
-    heat_equation_residual,
-    heat_kernel,
-    lattice_density,
-    master_equation_step,
-    rescaled_paths,
-)
 from .genfun import (
     catalan,
     endpoint_pgf,
@@ -43,6 +35,14 @@ from .paths import (
     reflected_path_count,
 )
 from .ruin import expected_duration, simulate_ruin, win_probability
+from .scaling_limit import (
+    diffusion_coefficient,
+    heat_equation_residual,
+    heat_kernel,
+    lattice_density,
+    master_equation_step,
+    rescaled_paths,
+)
 from .walks import endpoint_mean_var, endpoint_pmf, sample_endpoints, sample_paths, sample_steps
 
 __all__ = [

@@ -26,7 +26,7 @@ import math
 import sympy as sp
 import torch
 
-from ._validate import check_int, check_probability
+from ..validation import check_int, check_probability
 from .walks import log_binomial_pmf
 
 __all__ = [

@@ -15,7 +15,7 @@ import math
 
 import torch
 
-from ._validate import check_int
+from ..validation import check_int
 
 __all__ = [
     "ballot_count",

@@ -17,7 +17,7 @@ import math
 
 import torch
 
-from ._validate import check_int, check_probability, resolve_device
+from ..validation import check_int, check_probability, resolve_device
 
 __all__ = ["expected_duration", "simulate_ruin", "win_probability"]
 

@@ -16,11 +16,11 @@ from matplotlib.figure import Figure
 
 from ..plotting import COLORS, course_style, figure_widget, label_axes, new_figure
 from ..runtime import make_generator
-from ._validate import check_int, check_probability
-from .diffusion import heat_kernel, lattice_density
+from ..validation import check_int, check_probability
 from .genfun import hitting_time_pmf
 from .paths import first_hitting_times
 from .ruin import expected_duration, win_probability
+from .scaling_limit import heat_kernel, lattice_density
 from .walks import endpoint_mean_var, endpoint_pmf, sample_endpoints, sample_paths
 
 __all__ = [

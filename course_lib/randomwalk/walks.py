@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from ._validate import check_int, check_probability, resolve_device
+from ..validation import check_int, check_probability, resolve_device
 
 __all__ = [
     "endpoint_mean_var",

@@ -46,18 +46,20 @@ def test_traffic_replay_matches_closed_form(causal):
 def test_io_errors():
     with pytest.raises(ValueError, match="at least 4 d"):
         tiled_block_sizes(64, 100)
-    with pytest.raises(ValueError, match="n must be a positive int"):
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
         standard_io(0, 4)
+    with pytest.raises(TypeError, match="d must be an int, got float 4.0"):
+        standard_io(8, 4.0)
     with pytest.raises(ValueError, match="step must be"):
         tiled_traffic_after(32, 4, 16, 16, 99)
-    assert attention_flops(2, 10, 4, causal=True) == 2 * 10 * 10 * 4 * 2
+    assert attention_flops(2, 10, 4, is_causal=True) == 2 * 10 * 10 * 4 * 2
 
 
 @pytest.mark.parametrize(
     "make",
     [
         lambda: viz.online_softmax_figure(n=12, chunk=4, step=2),
-        lambda: viz.tiling_figure(n=32, step=2, causal=True),
+        lambda: viz.tiling_figure(n=32, step=2, is_causal=True),
         lambda: viz.io_figure(ns=(256, 512)),
     ],
 )

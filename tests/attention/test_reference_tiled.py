@@ -80,19 +80,27 @@ def test_safe_softmax_survives_huge_scores():
 def test_standard_attention_matches_sdpa(causal, n_q, n_k):
     q, k, v = _qkv(2, 3, n_q, 8, n_k=n_k)
     expected = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
-    assert torch.allclose(standard_attention(q, k, v, causal=causal), expected, atol=1e-12)
+    assert torch.allclose(standard_attention(q, k, v, is_causal=causal), expected, atol=1e-12)
 
 
 def test_causal_mask_is_lower_triangular():
     assert torch.equal(causal_mask(4, 4), torch.ones(4, 4, dtype=torch.bool).tril())
 
 
+def test_causal_mask_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="n_q must be >= 0, got -2"):
+        causal_mask(-2, 3)
+    with pytest.raises(TypeError, match="n_k must be an int, got float 3.0"):
+        causal_mask(2, 3.0)
+    assert causal_mask(0, 3).shape == (0, 3)
+
+
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("n, bq, bk", [(64, 16, 16), (50, 16, 8), (33, 64, 7), (1, 4, 4)])
 def test_tiled_forward_matches_standard_and_logsumexp(causal, n, bq, bk):
     q, k, v = _qkv(2, 2, n, 12)
-    out, lse = tiled_attention_forward(q, k, v, causal=causal, block_q=bq, block_k=bk)
-    o_ref, _ = standard_attention(q, k, v, causal=causal, return_probs=True)
+    out, lse = tiled_attention_forward(q, k, v, is_causal=causal, block_q=bq, block_k=bk)
+    o_ref, _ = standard_attention(q, k, v, is_causal=causal, return_probs=True)
     assert torch.allclose(out, o_ref, atol=1e-12)
     s = q @ k.transpose(-2, -1) / math.sqrt(12)
     if causal:
@@ -103,16 +111,16 @@ def test_tiled_forward_matches_standard_and_logsumexp(causal, n, bq, bk):
 @pytest.mark.parametrize("causal", [False, True])
 def test_tiled_backward_gradcheck(causal):
     q, k, v = (t.requires_grad_() for t in _qkv(1, 2, 19, 6))
-    fn = lambda a, b, c: tiled_attention(a, b, c, causal=causal, block_q=8, block_k=5)
+    fn = lambda a, b, c: tiled_attention(a, b, c, is_causal=causal, block_q=8, block_k=5)
     assert torch.autograd.gradcheck(fn, (q, k, v))
 
 
 def test_tiled_backward_matches_autograd_of_standard_attention():
     q, k, v = (t.requires_grad_() for t in _qkv(2, 2, 45, 10, n_k=45, seed=3))
     d_out = torch.randn(2, 2, 45, 10, dtype=torch.float64)
-    ref = torch.autograd.grad(standard_attention(q, k, v, causal=True), (q, k, v), d_out)
-    out, lse = tiled_attention_forward(q, k, v, causal=True, block_q=16, block_k=16)
-    got = tiled_attention_backward(q, k, v, out, lse, d_out, causal=True, block_q=16, block_k=16)
+    ref = torch.autograd.grad(standard_attention(q, k, v, is_causal=True), (q, k, v), d_out)
+    out, lse = tiled_attention_forward(q, k, v, is_causal=True, block_q=16, block_k=16)
+    got = tiled_attention_backward(q, k, v, out, lse, d_out, is_causal=True, block_q=16, block_k=16)
     for a, b in zip(got, ref, strict=True):
         assert torch.allclose(a, b, atol=1e-11)
 
@@ -145,9 +153,26 @@ def test_bad_inputs_raise_clear_errors(make, error, match):
 
 def test_bad_blocks_and_scale():
     q, k, v = _qkv(1, 1, 8, 4)
-    with pytest.raises(ValueError, match="block_q must be a positive int"):
+    with pytest.raises(ValueError, match="block_q must be >= 1, got 0"):
         tiled_attention_forward(q, k, v, block_q=0)
-    with pytest.raises(ValueError, match="scale must be positive"):
+    with pytest.raises(TypeError, match="is_causal must be a bool, got int 1"):
+        standard_attention(q, k, v, is_causal=1)
+    with pytest.raises(TypeError, match="is_causal must be a bool, got str"):
+        tiled_attention_forward(q, k, v, is_causal="yes")
+    out, lse = tiled_attention_forward(q, k, v)
+    with pytest.raises(
+        ValueError, match=r"lse must have shape \(..., N_q\) = \(1, 1, 8\), got \(8,\)"
+    ):
+        tiled_attention_backward(q, k, v, out, lse[0, 0], out)
+    with pytest.raises(TypeError, match="d_out must be a torch.Tensor, got NoneType"):
+        tiled_attention_backward(q, k, v, out, lse, None)
+    with pytest.raises(ValueError, match="block_k must be >= 1, got 0"):
+        tiled_attention_backward(q, k, v, out, lse, out, block_k=0)
+    with pytest.raises(TypeError, match="block_k must be an int, got float 4.0"):
+        tiled_attention_forward(q, k, v, block_k=4.0)
+    with pytest.raises(ValueError, match=r"scale must be a finite number in \(0, inf\), got -1.0"):
         standard_attention(q, k, v, scale=-1.0)
+    with pytest.raises(TypeError, match="scale must be a real number"):
+        standard_attention(q, k, v, scale="1")
     with pytest.raises(ValueError, match="chunk sizes must"):
         online_softmax(torch.zeros(4, dtype=torch.float64), [1, 2])

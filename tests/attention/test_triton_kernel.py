@@ -30,7 +30,7 @@ def _inputs(b, h, n, d, dtype, device="cpu", seed=0, n_k=None):
 def _reference_and_grads(q, k, v, d_out, causal):
     """float64 standard attention (1.1) and its autograd gradients."""
     q64, k64, v64 = (t.detach().double().requires_grad_() for t in (q, k, v))
-    out = standard_attention(q64, k64, v64, causal=causal)
+    out = standard_attention(q64, k64, v64, is_causal=causal)
     grads = torch.autograd.grad(out, (q64, k64, v64), d_out.double())
     return out.detach(), grads
 

@@ -50,7 +50,7 @@ def test_vp_family_matches_part1_vp_sde():
     fam, sde = VP(0.1, 20.0), VPSDE(0.1, 20.0)
     a, b = fam.mean_std(t)
     assert torch.allclose(a, sde.a(t), rtol=0, atol=1e-15)
-    assert torch.allclose(b, sde.s(t), rtol=0, atol=1e-15)
+    assert torch.allclose(b, sde.std(t), rtol=0, atol=1e-15)
     assert torch.allclose(fam.sigma(t), sde.sigma(t), rtol=1e-13)
 
 
@@ -90,7 +90,7 @@ def test_ode_derivative_matches_part1_pf_ode_on_vp():
     x = torch.randn(64, 2, generator=_gen(1), dtype=F64)
     for t in (0.05, 0.3, 0.9):
         tt = torch.tensor(t, dtype=F64)
-        score = score_from_denoiser(mix.denoiser, x, sde.a(tt), sde.s(tt))
+        score = score_from_denoiser(mix.denoiser, x, sde.a(tt), sde.std(tt))
         ref = sde.f(tt) * x - 0.5 * sde.g(tt) ** 2 * score
         got = ode_derivative(mix.denoiser, fam, x, t)
         assert torch.allclose(got, ref, rtol=1e-10, atol=1e-10)

@@ -25,7 +25,7 @@ from course_lib.diffusion import (
     toy_mixture,
     train_denoiser,
 )
-from course_lib.diffusion.objectives_edm import exact_reflow_pool
+from course_lib.diffusion.flow_objectives import exact_reflow_pool
 
 F64 = torch.float64
 

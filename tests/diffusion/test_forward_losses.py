@@ -13,13 +13,16 @@ from course_lib.diffusion import (
     elbo_weight,
     eps_from_x0,
     eps_loss,
+    eps_prediction,
     gaussian,
     gaussian_kl,
+    gaussian_nll,
     iterate_chain,
     linear_betas,
     make_schedule,
     posterior_mean_var,
     q_sample,
+    sample_timesteps,
     toy_mixture,
     x0_from_eps,
 )
@@ -111,6 +114,25 @@ def test_eps_x0_round_trip():
     ab = sch.alpha_bars[t]
     assert torch.allclose(x0_from_eps(xt, eps, ab), x0, atol=1e-9)
     assert torch.allclose(eps_from_x0(xt, x0, ab), eps, atol=1e-6)
+
+
+def test_eps_x0_conversions_reject_alpha_bar_outside_its_range():
+    xt, other = torch.ones(3, 2), torch.zeros(3, 2)
+    # alpha_bar = 0 divides by sqrt(0) in (1.3) inverted for x_0; 1.5 takes sqrt(1 - 1.5)
+    for bad in (0.0, 1.5, -0.1, math.nan, torch.tensor([0.5, 0.0, 0.5])):
+        with pytest.raises(ValueError, match=r"alpha_bar must lie in \(0, 1\]"):
+            x0_from_eps(xt, other, bad)
+    # alpha_bar = 1 (no noise) leaves no noise to recover
+    for bad in (1.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match=r"alpha_bar must lie in \[0, 1\)"):
+            eps_from_x0(xt, other, bad)
+    with pytest.raises(ValueError, match=r"xt and eps must have the same shape, got \(3, 2\)"):
+        x0_from_eps(xt, torch.zeros(3, 1), 0.5)
+    with pytest.raises(TypeError, match="x0 must be a torch.Tensor, got list"):
+        eps_from_x0(xt, [0.0], 0.5)
+    # the ends that stay allowed give the exact identities x_0 = x_t and eps = x_t
+    assert torch.equal(x0_from_eps(xt, other, 1.0), xt)
+    assert torch.equal(eps_from_x0(xt, other, 0.0), xt)
 
 
 def test_gaussian_kl_against_monte_carlo():
@@ -210,8 +232,21 @@ def test_bad_inputs_raise_clear_errors():
         posterior_mean_var(x, torch.zeros(3, 3), 5, sch)
     with pytest.raises(ValueError, match="t must lie in 1..100"):
         posterior_mean_var(x, x, 0, sch)
-    with pytest.raises(ValueError, match="variances must be positive"):
+    with pytest.raises(ValueError, match=r"var1 must lie in \(0, inf\) \(finite\), got 0.0..0.0"):
         gaussian_kl(torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0), torch.tensor(1.0))
+    with pytest.raises(ValueError, match=r"var must lie in \(0, inf\)"):
+        gaussian_nll(torch.tensor(0.0), torch.tensor(0.0), -1.0)
+    with pytest.raises(ValueError, match=r"t must lie in 1..100, got 0..3"):
+        elbo_weight(sch, torch.tensor([0, 3]))
+    with pytest.raises(TypeError, match="t must be an int or an integer tensor"):
+        elbo_weight(sch, 2.5)
+    with pytest.raises(ValueError, match=r"alpha_bar must lie in \(0, 1\]"):
+        eps_prediction(lambda x, s: x, x, 0.0)
+    with pytest.raises(TypeError, match="denoiser must be callable"):
+        eps_prediction(None, x, 0.5)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device='cuda' was asked for"):
+            sample_timesteps(4, 10, device="cuda")
     with pytest.raises(ValueError, match="n_steps must be <= T"):
         sch.timesteps(101)
 

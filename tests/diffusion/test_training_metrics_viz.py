@@ -147,6 +147,10 @@ def test_mmd_and_swd_detect_a_shift_and_respect_the_floor():
         sliced_wasserstein(torch.zeros(5, 2), torch.zeros(6, 2))
     with pytest.raises(ValueError, match="NaN"):
         mmd(torch.full((3, 2), math.nan), torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="at least one sample each, got 0 and 5"):
+        mmd(torch.zeros(0, 2), torch.zeros(5, 2))
+    with pytest.raises(ValueError, match="bandwidths must be positive finite numbers"):
+        mmd(torch.zeros(3, 2), torch.zeros(3, 2), bandwidths=(1.0, math.inf))
 
 
 def test_figures_and_widgets():

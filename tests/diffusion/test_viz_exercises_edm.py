@@ -9,7 +9,7 @@ import torch
 from matplotlib.figure import Figure
 
 from course_lib.checks import check
-from course_lib.diffusion import viz_edm
+from course_lib.diffusion import viz_edm, viz_flow
 from course_lib.diffusion.exercises import EXERCISES
 
 
@@ -21,7 +21,7 @@ def test_family_figure(family):
 def test_sampler_lab_and_flow_figures():
     assert isinstance(viz_edm.sampler_lab_figure("euler", 4, 3.0, n=200), Figure)
     assert isinstance(viz_edm.sampler_lab_figure("heun", 4, 7.0, 20.0, n=200), Figure)
-    assert isinstance(viz_edm.flow_steps_figure(2, n=200), Figure)
+    assert isinstance(viz_flow.flow_steps_figure(2, n=200), Figure)
 
 
 def test_viz_bad_inputs():
@@ -32,13 +32,18 @@ def test_viz_bad_inputs():
     with pytest.raises(ValueError, match="heun"):
         viz_edm.sampler_lab_figure("euler", 4, 7.0, 10.0, n=100)
     with pytest.raises(ValueError, match="model"):
-        viz_edm.flow_steps_figure(1, "reflow")
+        viz_flow.flow_steps_figure(1, "reflow")
     with pytest.raises(TypeError):
-        viz_edm.flow_steps_figure(1.5)
+        viz_flow.flow_steps_figure(1.5)
 
 
 def test_widgets_build():
-    for w in (viz_edm.family_widget(4), viz_edm.sampler_lab_widget(n=100)):
+    widgets = (
+        viz_edm.family_widget(4),
+        viz_edm.sampler_lab_widget(n=100),
+        viz_flow.flow_steps_widget(n=100),
+    )
+    for w in widgets:
         assert w.children  # controls and the image
 
 

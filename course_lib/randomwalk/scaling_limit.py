@@ -24,7 +24,7 @@ import math
 
 import torch
 
-from ._validate import check_int, check_probability
+from ..validation import check_int, check_probability, check_real
 from .walks import endpoint_pmf, sample_paths
 
 __all__ = [
@@ -37,17 +37,9 @@ __all__ = [
 ]
 
 
-def _check_positive(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return float(value)
-
-
 def diffusion_coefficient(dx: float, dt: float) -> float:
     """D = dx^2 / (2 dt), the constant that survives the limit in eq. (7.2)."""
-    dx, dt = _check_positive(dx, "dx"), _check_positive(dt, "dt")
+    dx, dt = check_real(dx, "dx", low=0, low_open=True), check_real(dt, "dt", low=0, low_open=True)
     return dx**2 / (2 * dt)
 
 
@@ -55,7 +47,7 @@ def heat_kernel(x: torch.Tensor, t: float | torch.Tensor, D: float) -> torch.Ten
     """p(x, t) = exp(-x^2 / (4 D t)) / sqrt(4 pi D t), eq. (7.2)."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    D = _check_positive(D, "D")
+    D = check_real(D, "D", low=0, low_open=True)
     t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
     if torch.any(t <= 0):
         raise ValueError("t must be positive")
@@ -82,7 +74,7 @@ def master_equation_step(u: torch.Tensor) -> torch.Tensor:
 
 def lattice_density(n: int, dx: float, p: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
     """Positions x = dx k and densities P(S_n = k) / (2 dx) of the walk after n steps."""
-    dx = _check_positive(dx, "dx")
+    dx = check_real(dx, "dx", low=0, low_open=True)
     k, probs = endpoint_pmf(n, p)
     return dx * k.to(torch.float64), probs / (2 * dx)
 

@@ -1,10 +1,17 @@
-"""Input checks shared by the attention modules (clear ``TypeError``/``ValueError``)."""
+"""Checks that belong to attention alone: q, k, v shapes and the softmax scale.
+
+Generic checks (integers, tensors, devices) come from :mod:`course_lib.validation`.
+"""
 
 from __future__ import annotations
 
 import math
 
 import torch
+
+from ..validation import check_real
+
+__all__ = ["FLOAT_DTYPES", "check_qkv", "resolve_scale"]
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -33,19 +40,8 @@ def check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
         )
 
 
-def check_block(value: object, name: str) -> int:
-    """A positive int (block sizes, lengths, dims)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
 def resolve_scale(scale: float | None, d: int) -> float:
     """The softmax scale: 1/sqrt(d) unless given (must be positive and finite)."""
     if scale is None:
         return 1.0 / math.sqrt(d)
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
-        raise TypeError(f"scale must be a float or None, got {type(scale).__name__}")
-    if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be positive and finite, got {scale}")
-    return float(scale)
+    return check_real(scale, "scale", low=0, low_open=True)

@@ -1,17 +1,15 @@
-"""Part 2's entries in the training registries of :mod:`.training` (sections 9-10).
+"""Flow matching's entries in the training registries of :mod:`.training` (section 10).
 
 Importing this module (``course_lib.diffusion`` does) registers
 
-* network ``"edm_mlp"``: part 1's :class:`.nets.MLP` inside :class:`.edm.EDMPrecond` (eq. 9.5),
-  with ``sigma_data`` from ``config.extra`` (default 0.5);
-* objective ``"edm"``: :func:`.edm.edm_loss` (eq. 9.6) with ``P_mean``/``P_std`` from
-  ``config.extra`` (defaults -1.2, 1.2);
 * network ``"velocity_mlp"``: :class:`.flow.VelocityNet` (v_theta(x, t));
 * objective ``"cfm"``: :func:`.flow.cfm_loss` (eq. 10.3) with independent noise x_1;
 * data ``"toy_mixture_reflow"`` and objective ``"reflow"``: reflow (eq. 10.5) of the *exact*
   marginal flow of ``toy_mixture`` -- a fixed pool of :data:`REFLOW_POOL` coupled pairs
   (x_0, x_1), x_0 the :data:`REFLOW_ODE_STEPS`-step Euler solution from x_1 (seed
   :data:`REFLOW_SEED`); batches are rows [x_0, x_1] of shape (B, 4).
+
+EDM's entries are in :mod:`.edm_objectives`.
 """
 
 from __future__ import annotations
@@ -20,9 +18,7 @@ import torch
 from torch import nn
 
 from .data import toy_distribution
-from .edm import EDMPrecond, edm_loss
 from .flow import VelocityNet, cfm_loss, mixture_velocity, reflow_pairs
-from .nets import MLP
 from .training import DATASETS, NETWORKS, OBJECTIVES, TrainConfig
 
 __all__ = ["REFLOW_ODE_STEPS", "REFLOW_POOL", "REFLOW_SEED", "exact_reflow_pool"]
@@ -53,19 +49,6 @@ def _reflow_batch(n: int, gen: torch.Generator, state: dict) -> torch.Tensor:
     return pool[torch.randint(0, pool.shape[0], (n,), generator=gen)]
 
 
-def _edm_objective(
-    model: nn.Module, x0: torch.Tensor, gen: torch.Generator, cfg: TrainConfig
-) -> torch.Tensor:
-    """EDM's weighted denoising loss, eq. (9.6)."""
-    return edm_loss(
-        model,
-        x0,
-        generator=gen,
-        P_mean=float(cfg.extra.get("P_mean", -1.2)),
-        P_std=float(cfg.extra.get("P_std", 1.2)),
-    )
-
-
 def _cfm_objective(
     model: nn.Module, x0: torch.Tensor, gen: torch.Generator, cfg: TrainConfig
 ) -> torch.Tensor:
@@ -83,11 +66,7 @@ def _reflow_objective(
     return cfm_loss(model, pairs[:, :d], x1=pairs[:, d:], generator=gen)
 
 
-NETWORKS["edm_mlp"] = lambda cfg: EDMPrecond(
-    MLP(2, cfg.hidden, cfg.depth, cfg.emb_dim), float(cfg.extra.get("sigma_data", 0.5))
-)
 NETWORKS["velocity_mlp"] = lambda cfg: VelocityNet.mlp(2, cfg.hidden, cfg.depth, cfg.emb_dim)
-OBJECTIVES["edm"] = _edm_objective
 OBJECTIVES["cfm"] = _cfm_objective
 OBJECTIVES["reflow"] = _reflow_objective
 DATASETS["toy_mixture_reflow"] = _reflow_batch
