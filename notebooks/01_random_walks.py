@@ -81,6 +81,7 @@ from course_lib.randomwalk import (
     return_probabilities,
     sample_endpoints,
     sample_paths,
+    sample_steps,
     series_coefficients,
     simulate_ruin,
     step_pgf,
@@ -89,6 +90,7 @@ from course_lib.randomwalk import (
     win_probability,
 )
 from course_lib.randomwalk.genfun import S
+from course_lib.source import show_source
 
 gen = runtime.seed_all(2024)
 DEVICE = runtime.device()
@@ -111,14 +113,11 @@ N_GAMES = runtime.pick(fast=10_000, full=200_000)
 # $$\mathbb E[S_n] = n(p - q), \qquad \operatorname{Var}[S_n] = 4npq. \tag{1.2}$$
 #
 # The simulator draws all steps of all walks as one tensor: a step is $+1$ when a uniform
-# random integer falls below $p \cdot 2^{31}$. Here is the core of `sample_steps`:
-#
-# ```python
-# r = torch.randint(0, 2**31, (n_walks, n_steps), generator=generator, device=device)
-# up = r < round(p * 2**31)          # X_i = +1 with probability p
-# steps = 2 * up - 1                 # X_i in {+1, -1}
-# paths = steps.cumsum(dim=1)        # S_1, ..., S_n
-# ```
+# random 31-bit integer falls below $p \cdot 2^{31}$. Here are the library's lines, from
+# `sample_steps` and `sample_paths`:
+
+# %%
+display(show_source(sample_steps, "steps"), show_source(sample_paths, "paths"))
 
 # %%
 paths = sample_paths(8, 100, p=0.5, generator=gen)

@@ -76,6 +76,7 @@ from course_lib.diffusion import (
     train_denoiser,
     viz,
 )
+from course_lib.source import show_source
 
 gen = runtime.seed_all(2024)
 DEVICE = runtime.device()
@@ -137,10 +138,10 @@ assert float(schedule.alpha_bars[-1]) < 1e-4  # x_T carries almost no signal
 # $$q(x_t\mid x_0) = \mathcal N\!\left(\sqrt{\bar\alpha_t}\,x_0,\ (1-\bar\alpha_t)I\right),\qquad
 # x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon. \tag{1.3}$$
 #
-# ```python
-# ab = schedule.alpha_bars[t]                       # alpha_bar_t
-# x_t = ab.sqrt() * x0 + (1 - ab).sqrt() * eps      # eq. (1.3)
-# ```
+# The library's `q_sample` draws it in one shot:
+
+# %%
+show_source(q_sample, "q-sample")
 
 # %% [markdown]
 # **Check (1.3).** Run the chain (1.1) step by step from a fixed $x_0$ and compare the sample mean and
@@ -338,11 +339,12 @@ for t_eval in (50, 200, 500):
 # (1.6)–(1.7) evaluated at the model's guess $\hat x_0$:
 # $x_{t-1} = \tilde\mu_t(x_t, \hat x_0) + \sqrt{\tilde\beta_t}\,z$ (3.2).
 #
-# ```python
-# x0_hat, _ = eps_from_denoiser(denoiser, x, ab[t].sqrt(), (1 - ab[t]).sqrt())
-# c0, ct, var = posterior_coefficients(ab[t], ab[t - 1])
-# x = c0 * x0_hat + ct * x + var.sqrt() * z
-# ```
+# One step of the library's `ddpm_sample`:
+
+# %%
+show_source(ddpm_sample, "ddpm-step")
+
+# %% [markdown]
 #
 # **Quality metric.** For 2-D samples we use the MMD with a sum of Gaussian kernels (bandwidths
 # $m/8, m/4, m/2$, $m$ the median pairwise distance of the reference data) and the sliced Wasserstein-2

@@ -85,6 +85,7 @@ from course_lib.diffusion import (
     train_denoiser,
     viz_edm,
 )
+from course_lib.source import show_source
 
 gen = runtime.seed_all(2022)
 DEVICE = runtime.device()
@@ -184,10 +185,7 @@ for fam in (VP(), VE(), Flow(), EDM()):
 # The key lines of `ode_derivative`:
 
 # %%
-print(
-    """    d = denoiser(x / s, sigma)          # D(x/s; sigma)
-    return (dsig / sig + ds / s) * x - (dsig * s / sig) * d"""
-)
+show_source(ode_derivative, "ode-derivative")
 
 # %% [markdown]
 # **Check (9.3).** For the VP family it must equal 05b's probability-flow drift

@@ -72,6 +72,7 @@ from course_lib.diffusion import (
     viz_flow,
 )
 from course_lib.diffusion.flow_objectives import exact_reflow_pool
+from course_lib.source import show_source
 
 gen = runtime.seed_all(2023)
 DEVICE = runtime.device()
@@ -145,10 +146,7 @@ assert_within_se(sq.mean(), cov_exact[0, 0], float(sq.std()) / math.sqrt(N_MC), 
 # \mathbb E[x_0]$.) The key lines of `mixture_velocity`:
 
 # %%
-print(
-    """    x0_hat = mix.posterior_mean(x, 1 - t, t)   # E[x_0 | (1 - t) x_0 + t x_1 = x]
-    return (x - x0_hat) / t"""
-)
+show_source(mixture_velocity, "mixture-velocity")
 
 # %% [markdown]
 # **Check (10.2)** against an independent Monte Carlo estimate: weight data samples $x_0^{(j)}$ by

@@ -72,6 +72,7 @@ from course_lib.attention import (
 from course_lib.attention.memory import peak_tensor_bytes
 from course_lib.attention.triton_kernel import flash_attention, interpreter_active
 from course_lib.checks import assert_close, check, hint  # noqa: F401
+from course_lib.source import show_source
 
 gen = runtime.seed_all(7)
 DEVICE = runtime.device()
@@ -201,16 +202,11 @@ viz.online_softmax_widget(n=24, chunk=6)
 #
 # At the end $O_i = o/\ell$, and we save one number per row, the log-sum-exp
 # $L_i = m + \log \ell$: the backward pass rebuilds $P$ from it. Here is the inner loop of
-# `tiled_attention_forward`:
-#
-# ```python
-# s = q_i @ k_j.T * scale                          # S_ij
-# m_new = torch.maximum(m, s.amax(-1))             # m' = max(m, rowmax S_ij)
-# p = torch.exp(s - m_new[:, None])                # P~_ij = exp(S_ij - m')
-# alpha = torch.exp(m - m_new)                     # e^{m - m'}
-# l = alpha * l + p.sum(-1)                        # l' = e^{m-m'} l + rowsum P~
-# o = alpha[:, None] * o + p @ v_j                 # o' = e^{m-m'} o + P~ V_j
-# ```
+# `tiled_attention_forward`, read from the library (with the causal mask and the guard for
+# fully masked rows that the formulas above leave out):
+
+# %%
+show_source(tiled_attention_forward, "online-softmax")
 
 # %%
 for is_causal in (False, True):
@@ -372,12 +368,9 @@ for n in NS_MEMORY:
 # that lie wholly inside the sequence and left of the diagonal, then with masks for the rest.
 
 # %%
-import inspect
-
 from course_lib.attention import triton_kernel
 
-inner = triton_kernel._fwd_inner
-print(inspect.getsource(getattr(inner, "fn", inner)))
+show_source(triton_kernel._fwd_inner)
 
 # %% [markdown]
 # **Check: the kernel against the reference, forward and backward, causal and not, with a

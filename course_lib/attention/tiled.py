@@ -70,6 +70,7 @@ def tiled_attention_forward(
         o = torch.zeros(*q_i.shape[:-1], v.shape[-1], dtype=acc, device=q.device)
         for j0 in range(0, min(i1, n_k) if is_causal else n_k, block_k):
             j1 = min(j0 + block_k, n_k)
+            # region: online-softmax
             s = q_i @ k[..., j0:j1, :].to(acc).transpose(-2, -1) * scale  # S_ij
             if is_causal and j1 > i0:  # the block touches the diagonal
                 s = s.masked_fill(~_block_mask(i0, i1, j0, j1, q.device), float("-inf"))
@@ -80,6 +81,7 @@ def tiled_attention_forward(
             l = alpha * l + p.sum(dim=-1)  # l' = e^{m-m'} l + rowsum P~
             o = alpha.unsqueeze(-1) * o + p @ v[..., j0:j1, :].to(acc)  # o' = e^{m-m'} o + P~ V_j
             m = m_new
+            # endregion: online-softmax
         safe_l = torch.where(l == 0, 1.0, l)
         out[..., i0:i1, :] = (o / safe_l.unsqueeze(-1)).to(q.dtype)  # O_i = o / l
         lse[..., i0:i1] = torch.where(l == 0, float("-inf"), m + torch.log(safe_l))  # L = m + log l

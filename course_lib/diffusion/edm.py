@@ -425,9 +425,11 @@ def ode_derivative(
     if sig <= 0:
         raise ValueError("the ODE drift needs sigma(t) > 0")
     sig_v = torch.full((x.shape[0],), float(sig), dtype=x.dtype, device=x.device)
+    # region: ode-derivative
     d = denoiser(x / float(s), sig_v)  # D(x/s; sigma)
     # (sigma'/sigma + s'/s) x - (sigma' s / sigma) D(x/s; sigma)
     return float(dsig / sig + ds / s) * x - float(dsig * s / sig) * d
+    # endregion: ode-derivative
 
 
 @torch.no_grad()

@@ -103,13 +103,16 @@ def mixture_velocity(
     tt = per_sample(t, x, "t", low=0, high=1)
     if torch.any(tt <= 0):
         raise ValueError("the marginal velocity (10.2) needs t > 0")
+    # region: mixture-velocity
     inner = tt < 1
     x0_hat = mix.mean().to(dtype=x.dtype, device=x.device).expand_as(x).clone()
     if torch.any(inner):
         ti = tt[inner]
         # E[x_0 | (1 - t) x_0 + t x_1 = x] (Tweedie with a = 1 - t, s = t)
         x0_hat[inner] = mix.posterior_mean(x[inner], 1 - ti, ti)
+    # v(x, t) = (x - E[x_0 | x_t = x]) / t, eq. (10.2)
     return (x - x0_hat) / batch_view(tt, x)
+    # endregion: mixture-velocity
 
 
 def cfm_loss(

@@ -102,8 +102,11 @@ def q_sample(
         raise ValueError(
             f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(eps.shape)}"
         )
-    ab = batch_view(schedule.alpha_bars.to(x0.device)[t], x0)
+    # region: q-sample
+    ab = batch_view(schedule.alpha_bars.to(x0.device)[t], x0)  # alpha_bar_t, one per sample
+    # x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps, eq. (1.3)
     return ab.sqrt() * x0 + (1 - ab).sqrt() * eps, eps
+    # endregion: q-sample
 
 
 def iterate_chain(

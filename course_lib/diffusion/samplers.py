@@ -215,13 +215,16 @@ def ddpm_sample(
     ab = schedule.alpha_bars.to(device=x.device, dtype=x.dtype)
     traj = [x]
     for t, t_prev in zip(grid[:-1], grid[1:], strict=False):
+        # region: ddpm-step
         x0_hat, _ = eps_from_denoiser(denoiser, x, ab[t].sqrt(), (1 - ab[t]).sqrt())
         c0, ct, var = posterior_coefficients(ab[t], ab[t_prev])
         # mu_tilde = c_0 x0_hat + c_t x_t, eq. (1.6)
         x = c0 * x0_hat + ct * x
         if t_prev > 0:
             var = var if sigma2 == "beta_tilde" else 1 - ab[t] / ab[t_prev]
+            # x_{t'} = mu_tilde + sigma z, eq. (3.2)
             x = x + var.sqrt() * randn_like(x, generator)
+        # endregion: ddpm-step
         if return_trajectory:
             traj.append(x)
     return SampleResult(x, len(grid) - 1, torch.stack(traj) if return_trajectory else None)

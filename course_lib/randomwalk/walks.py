@@ -38,13 +38,6 @@ def _check_dtype(dtype: torch.dtype) -> torch.dtype:
     return dtype
 
 
-def _up_mask(shape: tuple[int, ...], p: float, generator, device) -> torch.Tensor:
-    """Boolean mask of up-steps: r < round(p 2^31) for uniform 31-bit integers r."""
-    r = torch.empty(shape, dtype=torch.int32, device=device).random_(0, 2**31, generator=generator)
-    # r < t  <=>  r <= t - 1, and t - 1 in [-1, 2^31 - 1] fits in int32 (t = 2^31 does not)
-    return r <= round(p * 2**31) - 1
-
-
 def sample_steps(
     n_walks: int,
     n_steps: int,
@@ -58,9 +51,15 @@ def sample_steps(
     n_walks, n_steps = check_int(n_walks, "n_walks"), check_int(n_steps, "n_steps")
     p, dtype = check_probability(p), _check_dtype(dtype)
     dev = resolve_device(device, generator)
-    up = _up_mask((n_walks, n_steps), p, generator, dev)  # X_i = +1
+    # region: steps
+    # r uniform on the 31-bit integers {0, ..., 2^31 - 1}
+    r = torch.empty((n_walks, n_steps), dtype=torch.int32, device=dev)
+    r.random_(0, 2**31, generator=generator)
+    # X_i = +1 when r < round(p 2^31), written r <= round(p 2^31) - 1 so it fits int32 at p = 1
+    up = r <= round(p * 2**31) - 1
     # X_i = 2 * 1{up} - 1
     return (2 * up.to(dtype) - 1).to(dtype)
+    # endregion: steps
 
 
 def sample_paths(
@@ -75,8 +74,10 @@ def sample_paths(
     """Paths (S_0, S_1, ..., S_n) with S_0 = 0, shape (n_walks, n_steps + 1)."""
     steps = sample_steps(n_walks, n_steps, p, generator=generator, device=device, dtype=dtype)
     paths = torch.zeros(steps.shape[0], steps.shape[1] + 1, dtype=dtype, device=steps.device)
+    # region: paths
     # S_k = X_1 + ... + X_k
     torch.cumsum(steps, dim=1, out=paths[:, 1:])
+    # endregion: paths
     return paths
 
 
@@ -119,7 +120,7 @@ def _up_steps_general(
     the loop allocates nothing large.
     """
     r.random_(0, 2**31, generator=generator)
-    torch.le(r, round(p * 2**31) - 1, out=up)  # r < t  <=>  r <= t - 1 (see _up_mask)
+    torch.le(r, round(p * 2**31) - 1, out=up)  # r < t  <=>  r <= t - 1 (as in sample_steps)
     return up.view(torch.uint8).sum(dim=1, dtype=torch.int64)
 
 
