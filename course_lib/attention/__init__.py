@@ -10,7 +10,15 @@
 """
 
 from . import _interpret  # noqa: F401  (must run before anything imports triton)
-from .io_model import IOCount, attention_flops, standard_io, tiled_block_sizes, tiled_io
+from .io_model import (
+    IOCount,
+    attention_flops,
+    io_model_mismatches,
+    replay_tiled_io,
+    standard_io,
+    tiled_block_sizes,
+    tiled_io,
+)
 from .reference import (
     OnlineSoftmaxState,
     causal_mask,
@@ -32,8 +40,10 @@ __all__ = [
     "TiledAttention",
     "attention_flops",
     "causal_mask",
+    "io_model_mismatches",
     "online_softmax",
     "online_softmax_states",
+    "replay_tiled_io",
     "safe_softmax",
     "standard_attention",
     "standard_io",

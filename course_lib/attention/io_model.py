@@ -10,13 +10,24 @@ d the head dim, M the on-chip memory (SRAM) in elements, per (batch, head).
     O = P V:       read P, V (N^2 + N d), write O (N d)
     total = 4 N d + 4 N^2 = Theta(N d + N^2).                                          (5.1)
 
-**Tiled attention** (FlashAttention-2 order): with row blocks of B_r queries and column
-blocks of B_c keys chosen to fit on chip, B_c = ceil(M / (4 d)), B_r = min(B_c, d) (the
-FlashAttention paper's choice), each of the T_r = ceil(N / B_r) query blocks is read once and
-streams all of K and V:
+**Tiled attention.** Row blocks of B_r queries and column blocks of B_c keys are chosen to fit
+on chip: B_c = ceil(M / (4 d)), B_r = min(B_c, d) (the FlashAttention paper's choice). With
+T_r = ceil(N / B_r) query blocks and T_c = ceil(N / B_c) key blocks, the two loop orders move
 
-    read Q (N d) + read K, V once per query block (2 N d T_r) + write O (N d) + write L (N)
-    = Theta(N^2 d^2 / M)   for d <= M <= N d.                                          (5.2)
+    FlashAttention-2 order (Q blocks outer, K/V inner; O, l, m stay on chip):
+        reads  N d (Q) + 2 N d T_r (all of K, V per query block),
+        writes N d (O) + N (L),                                                       (5.2a)
+    FlashAttention-1 order (K/V blocks outer, Q inner; O, l, m live in HBM):
+        reads  2 N d (K, V once) + T_c (2 N d + 2 N) (Q_i, O_i, l_i, m_i per K/V block),
+        writes (T_c + 1)(N d + 2 N) (initialise O, l, m; write them back per K/V block).  (5.2b)
+
+So (5.2b) is ~ 12 N^2 d^2 / M = Theta(N^2 d^2 / M) for 4d <= M <= 4Nd (then T_c = 1).
+(5.2a) is ~ 8 N^2 d^2 / M only while B_r = B_c < d, i.e. 4d <= M < 4d^2; from M >= 4d^2 on,
+B_r = d and the traffic is flat at about 2 N^2 + 2 N d: the d-cap on B_r, not M, limits it.
+
+:func:`replay_tiled_io` walks the loops of either order block by block (ragged last blocks,
+optional causal skipping) and counts every HBM element read and written; it is the
+independent route the closed forms (5.2a)-(5.2b) are checked against.
 """
 
 from __future__ import annotations
@@ -27,8 +38,11 @@ from dataclasses import dataclass
 from ..validation import check_int
 
 __all__ = [
+    "LOOP_ORDERS",
     "IOCount",
     "attention_flops",
+    "io_model_mismatches",
+    "replay_tiled_io",
     "standard_io",
     "tile_schedule",
     "tiled_block_sizes",
@@ -71,14 +85,91 @@ def tiled_block_sizes(d: int, m: int) -> tuple[int, int]:
     return min(b_c, d), b_c
 
 
-def tiled_io(n: int, d: int, m: int) -> IOCount:
-    """HBM traffic of tiled attention, eq. (5.2): Nd + 2Nd T_r reads, Nd + N writes."""
+#: The two loop orders of the tiled forward: "fa2" (Q blocks outer), "fa1" (K/V blocks outer).
+LOOP_ORDERS = ("fa2", "fa1")
+
+
+def _check_loop_order(loop_order: str) -> str:
+    if loop_order not in LOOP_ORDERS:
+        raise ValueError(f"loop_order must be one of {LOOP_ORDERS}, got {loop_order!r}")
+    return loop_order
+
+
+def tiled_io(n: int, d: int, m: int, loop_order: str = "fa2") -> IOCount:
+    """HBM traffic of tiled attention (non-causal): eq. (5.2a) for "fa2", (5.2b) for "fa1"."""
     n = check_int(n, "n", minimum=1)
-    b_r, _ = tiled_block_sizes(d, m)
-    t_r = math.ceil(n / b_r)  # number of query blocks
-    reads = n * d + 2 * n * d * t_r  # Q once, K and V once per query block
-    writes = n * d + n  # O and the log-sum-exp L
+    loop_order = _check_loop_order(loop_order)
+    b_r, b_c = tiled_block_sizes(d, m)
+    if loop_order == "fa2":
+        t_r = math.ceil(n / b_r)  # number of query blocks
+        reads = n * d + 2 * n * d * t_r  # Q once, K and V once per query block
+        writes = n * d + n  # O and the log-sum-exp L
+    else:
+        t_c = math.ceil(n / b_c)  # number of key/value blocks
+        reads = 2 * n * d + t_c * (2 * n * d + 2 * n)  # K, V once; Q, O, l, m per K/V block
+        writes = (t_c + 1) * (n * d + 2 * n)  # O, l, m initialised, then written per K/V block
     return IOCount(reads, writes)
+
+
+def replay_tiled_io(
+    n: int, d: int, block_q: int, block_k: int, loop_order: str = "fa2", is_causal: bool = False
+) -> IOCount:
+    """Walk the tiled forward's loops and count HBM element reads and writes, block by block.
+
+    "fa2": for each query block i, load Q_i; for each key block j it needs, load K_j and V_j;
+    then store O_i and L_i. "fa1": store the initial O, l, m; for each key block j, load K_j
+    and V_j; for each query block i that sees it, load Q_i, O_i, l_i, m_i and store O_i, l_i,
+    m_i. With ``is_causal``, key blocks wholly right of a query block's last row are skipped.
+    """
+    n, d = check_int(n, "n", minimum=1), check_int(d, "d", minimum=1)
+    block_q = check_int(block_q, "block_q", minimum=1)
+    block_k = check_int(block_k, "block_k", minimum=1)
+    loop_order = _check_loop_order(loop_order)
+    q_blocks = [(i0, min(i0 + block_q, n)) for i0 in range(0, n, block_q)]
+    k_blocks = [(j0, min(j0 + block_k, n)) for j0 in range(0, n, block_k)]
+    reads = writes = 0
+    if loop_order == "fa2":
+        for i0, i1 in q_blocks:
+            reads += (i1 - i0) * d  # Q_i
+            for j0, j1 in k_blocks:
+                if is_causal and j0 > i1 - 1:  # every key of the block lies right of the diagonal
+                    break
+                reads += 2 * (j1 - j0) * d  # K_j, V_j
+            writes += (i1 - i0) * (d + 1)  # O_i, L_i
+        return IOCount(reads, writes)
+    writes += n * (d + 2)  # O = 0, l = 0, m = -inf in HBM
+    for j0, j1 in k_blocks:
+        reads += 2 * (j1 - j0) * d  # K_j, V_j
+        for i0, i1 in q_blocks:
+            if is_causal and j0 > i1 - 1:
+                continue
+            reads += (i1 - i0) * (2 * d + 2)  # Q_i, O_i, l_i, m_i
+            writes += (i1 - i0) * (d + 2)  # O_i, l_i, m_i
+    return IOCount(reads, writes)
+
+
+def io_model_mismatches(
+    model,
+    ns: tuple[int, ...],
+    d: int,
+    ms: tuple[int, ...],
+    loop_orders: tuple[str, ...] = LOOP_ORDERS,
+) -> list[tuple[str, int, int, IOCount, IOCount]]:
+    """Cases (loop order, N, M, model count, replayed count) where ``model`` != the replay.
+
+    ``model(n, d, m, loop_order)`` is a closed form such as :func:`tiled_io`; the replay uses
+    the same block sizes (:func:`tiled_block_sizes`). An empty list means the model is exact.
+    """
+    bad = []
+    for order in loop_orders:
+        for n in ns:
+            for m in ms:
+                b_r, b_c = tiled_block_sizes(d, m)
+                replayed = replay_tiled_io(n, d, b_r, b_c, order)
+                predicted = model(n, d, m, order)
+                if predicted != replayed:
+                    bad.append((order, n, m, predicted, replayed))
+    return bad
 
 
 def attention_flops(batch_heads: int, n: int, d: int, *, is_causal: bool = False) -> float:

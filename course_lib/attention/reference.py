@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 
 from ..validation import check_device, check_flag, check_int
-from .shapes import check_qkv, resolve_scale
+from .shapes import apply_attn_mask, check_attn_mask, check_qkv, resolve_scale
 
 __all__ = [
     "OnlineSoftmaxState",
@@ -143,12 +143,20 @@ def standard_attention(
     k: torch.Tensor,
     v: torch.Tensor,
     *,
+    attn_mask: torch.Tensor | None = None,
     is_causal: bool = False,
     scale: float | None = None,
     return_probs: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-    """O = softmax(Q K^T scale) V by (1.1), materialising S and P (shape (..., N_q, N_k))."""
+    """O = softmax(Q K^T scale) V by (1.1), materialising S and P (shape (..., N_q, N_k)).
+
+    ``attn_mask`` follows ``scaled_dot_product_attention``: boolean (True = keep) or floating
+    (added to S), broadcastable to (..., N_q, N_k); with ``is_causal`` both masks apply. A row
+    with every key masked gives a zero output and zero gradients (SDPA gives NaN
+    there in older PyTorch versions and some backends, 0 in recent ones).
+    """
     check_qkv(q, k, v)
+    mask = check_attn_mask(attn_mask, q, k)
     is_causal, return_probs = (
         check_flag(is_causal, "is_causal"),
         check_flag(return_probs, "return_probs"),
@@ -157,6 +165,7 @@ def standard_attention(
     s = (q @ k.transpose(-2, -1)) * scale  # S = Q K^T / sqrt(d)
     if is_causal:
         s = s.masked_fill(~causal_mask(q.shape[-2], k.shape[-2], device=q.device), float("-inf"))
+    s = apply_attn_mask(s, mask)  # -inf where masked, or S + additive mask
     p = safe_softmax(s, dim=-1)  # P = softmax(S)
     o = p @ v  # O = P V
     return (o, p) if return_probs else o

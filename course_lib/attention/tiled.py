@@ -25,7 +25,7 @@ import torch
 
 from ..validation import check_flag, check_int, check_tensor
 from .reference import causal_mask
-from .shapes import check_qkv, resolve_scale
+from .shapes import apply_attn_mask, check_attn_mask, check_qkv, resolve_scale
 
 __all__ = [
     "TiledAttention",
@@ -45,13 +45,19 @@ def tiled_attention_forward(
     k: torch.Tensor,
     v: torch.Tensor,
     *,
+    attn_mask: torch.Tensor | None = None,
     is_causal: bool = False,
     scale: float | None = None,
     block_q: int = 64,
     block_k: int = 64,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """O and the row log-sum-exp L (float32 or better) by the tiled recurrence (3.1)."""
+    """O and the row log-sum-exp L (float32 or better) by the tiled recurrence (3.1).
+
+    ``attn_mask`` (boolean True = keep, or additive float; SDPA's convention) is read block by
+    block like S itself. Rows with every key masked give O = 0 and L = -inf.
+    """
     check_qkv(q, k, v)
+    mask = check_attn_mask(attn_mask, q, k)
     is_causal = check_flag(is_causal, "is_causal")
     scale = resolve_scale(scale, q.shape[-1])
     block_q, block_k = (
@@ -74,6 +80,8 @@ def tiled_attention_forward(
             s = q_i @ k[..., j0:j1, :].to(acc).transpose(-2, -1) * scale  # S_ij
             if is_causal and j1 > i0:  # the block touches the diagonal
                 s = s.masked_fill(~_block_mask(i0, i1, j0, j1, q.device), float("-inf"))
+            if mask is not None:  # the explicit mask's block (i, j)
+                s = apply_attn_mask(s, mask[..., i0:i1, j0:j1])
             m_new = torch.maximum(m, s.amax(dim=-1))  # m' = max(m, rowmax S_ij)
             shift = torch.where(torch.isneginf(m_new), 0.0, m_new)  # masked rows: no NaN
             p = torch.exp(s - shift.unsqueeze(-1))  # P~_ij = exp(S_ij - m')
@@ -96,13 +104,19 @@ def tiled_attention_backward(
     lse: torch.Tensor,
     d_out: torch.Tensor,
     *,
+    attn_mask: torch.Tensor | None = None,
     is_causal: bool = False,
     scale: float | None = None,
     block_q: int = 64,
     block_k: int = 64,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """dQ, dK, dV by (4.1), recomputing P block by block from the saved log-sum-exp."""
+    """dQ, dK, dV by (4.1), recomputing P block by block from the saved log-sum-exp.
+
+    ``attn_mask`` must be the mask the forward pass used; fully masked rows (L = -inf) have
+    P = 0 and so contribute zero gradients.
+    """
     check_qkv(q, k, v)
+    mask = check_attn_mask(attn_mask, q, k)
     is_causal = check_flag(is_causal, "is_causal")
     out, lse, d_out = (
         check_tensor(t, name) for t, name in ((out, "out"), (lse, "lse"), (d_out, "d_out"))
@@ -135,6 +149,8 @@ def tiled_attention_backward(
             s = q_i @ k_j.transpose(-2, -1) * scale
             if is_causal and j1 > i0:
                 s = s.masked_fill(~_block_mask(i0, i1, j0, j1, q.device), float("-inf"))
+            if mask is not None:
+                s = apply_attn_mask(s, mask[..., i0:i1, j0:j1])
             lse_i = lse[..., i0:i1].unsqueeze(-1)
             p = torch.where(torch.isneginf(lse_i), 0.0, torch.exp(s - lse_i))  # P = e^{S - L}
             dv[..., j0:j1, :] += p.transpose(-2, -1) @ do_i  # dV_j += P^T dO_i
@@ -146,14 +162,19 @@ def tiled_attention_backward(
 
 
 class TiledAttention(torch.autograd.Function):
-    """Autograd wrapper: forward (3.1) saves only Q, K, V, O and L; backward is (4.1)."""
+    """Autograd wrapper: forward (3.1) saves only Q, K, V, O and L; backward is (4.1).
+
+    The mask is a constant: no gradient flows into a floating ``attn_mask``.
+    """
 
     @staticmethod
-    def forward(ctx, q, k, v, is_causal, scale, block_q, block_k):  # noqa: D102
+    def forward(ctx, q, k, v, attn_mask, is_causal, scale, block_q, block_k):  # noqa: D102
         out, lse = tiled_attention_forward(
-            q, k, v, is_causal=is_causal, scale=scale, block_q=block_q, block_k=block_k
-        )
+            q, k, v, attn_mask=attn_mask, is_causal=is_causal, scale=scale, block_q=block_q,
+            block_k=block_k,
+        )  # fmt: skip
         ctx.save_for_backward(q, k, v, out, lse)
+        ctx.mask = None if attn_mask is None else attn_mask.detach()
         ctx.config = (is_causal, scale, block_q, block_k)
         return out
 
@@ -162,10 +183,10 @@ class TiledAttention(torch.autograd.Function):
         q, k, v, out, lse = ctx.saved_tensors
         is_causal, scale, block_q, block_k = ctx.config
         dq, dk, dv = tiled_attention_backward(
-            q, k, v, out, lse, d_out.contiguous(), is_causal=is_causal, scale=scale,
-            block_q=block_q, block_k=block_k,
+            q, k, v, out, lse, d_out.contiguous(), attn_mask=ctx.mask, is_causal=is_causal,
+            scale=scale, block_q=block_q, block_k=block_k,
         )  # fmt: skip
-        return dq, dk, dv, None, None, None, None
+        return dq, dk, dv, None, None, None, None, None
 
 
 def tiled_attention(
@@ -173,10 +194,14 @@ def tiled_attention(
     k: torch.Tensor,
     v: torch.Tensor,
     *,
+    attn_mask: torch.Tensor | None = None,
     is_causal: bool = False,
     scale: float | None = None,
     block_q: int = 64,
     block_k: int = 64,
 ) -> torch.Tensor:
-    """Differentiable tiled attention (PyTorch reference of the kernel): O = softmax(QK^T s) V."""
-    return TiledAttention.apply(q, k, v, is_causal, scale, block_q, block_k)
+    """Differentiable tiled attention (PyTorch reference of the kernel): O = softmax(QK^T s) V.
+
+    ``attn_mask``: boolean (True = keep) or additive float, as in SDPA; fully masked rows give 0.
+    """
+    return TiledAttention.apply(q, k, v, attn_mask, is_causal, scale, block_q, block_k)

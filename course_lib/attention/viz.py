@@ -13,14 +13,24 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from ..plotting import COLORS, course_style, figure_widget, label_axes, new_figure
 from ..runtime import make_generator
-from .io_model import standard_io, tile_schedule, tiled_io, tiled_traffic_after
+from .io_model import (
+    LOOP_ORDERS,
+    replay_tiled_io,
+    standard_io,
+    tile_schedule,
+    tiled_block_sizes,
+    tiled_io,
+    tiled_traffic_after,
+)
 from .reference import online_softmax_states, safe_softmax
 
 __all__ = [
     "io_figure",
+    "io_memory_figure",
     "online_softmax_figure",
     "online_softmax_widget",
     "tiling_figure",
@@ -57,6 +67,7 @@ def online_softmax_figure(n: int = 24, chunk: int = 6, step: int = 1, seed: int 
         )
         for c in range(1, n_chunks):
             ax_x.axvline(c * chunk - 0.5, color="k", lw=0.5, alpha=0.4)
+        ax_x.xaxis.set_major_locator(MaxNLocator(integer=True))
         label_axes(ax_x, "score index j", "score $x_j$", f"chunks 1..{step} of {n_chunks} seen")
         ax_x.legend(fontsize=8, loc="lower left")
         steps = np.arange(1, n_chunks + 1)
@@ -65,6 +76,7 @@ def online_softmax_figure(n: int = 24, chunk: int = 6, step: int = 1, seed: int 
         ax_ml.plot(steps, ms, "o-", color=COLORS[3], label="m (running max)")
         ax_ml.plot(steps, np.log(ls) + ms, "s-", color=COLORS[0], label="m + log l (log-sum-exp)")
         ax_ml.axvline(step, color="k", lw=0.8)
+        ax_ml.xaxis.set_major_locator(MaxNLocator(integer=True))
         label_axes(ax_ml, "chunks processed", "value", "running statistics")
         ax_ml.legend(fontsize=8)
         width = 0.38
@@ -76,6 +88,7 @@ def online_softmax_figure(n: int = 24, chunk: int = 6, step: int = 1, seed: int 
             dims + width / 2, final.numpy(), width, color=COLORS[1], label="softmax(x) V (exact)"
         )
         label_axes(ax_o, "output dimension", "value", "partial output vs exact")
+        ax_o.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax_o.legend(fontsize=8)
     return fig
 
@@ -129,9 +142,12 @@ def tiling_figure(
             ax_t.plot([0, n], [0, n], color="k", lw=0.8, ls=":")
         label_axes(ax_t, "key index j (K/V blocks)", "query index i (Q blocks)",
                    f"step {step + 1}/{len(schedule)}: tile ({i}, {j}) on chip")  # fmt: skip
+        ax_t.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax_t.yaxis.set_major_locator(MaxNLocator(integer=True))
         r_idx = np.arange(rows.start, rows.stop)
         ax_s.plot(r_idx, m.numpy(), "o-", ms=3, color=COLORS[3], label="running max m")
         ax_s.plot(r_idx, lse.numpy(), "s-", ms=3, color=COLORS[0], label="m + log l")
+        ax_s.xaxis.set_major_locator(MaxNLocator(integer=True))
         label_axes(ax_s, "query row i in the block", "value", f"row statistics after K/V block {j}")
         ax_s.legend(fontsize=8)
         std = standard_io(n, d).bytes(element_size)
@@ -144,11 +160,14 @@ def tiling_figure(
 def tiling_widget(
     n: int = 64, d: int = 16, block_q: int = 16, block_k: int = 16, is_causal: bool = False
 ) -> widgets.Box:
-    """Widget (b): a slider over K/V blocks (in FlashAttention-2 order) through the tiling."""
+    """Widget (b): a slider over K/V blocks (in FlashAttention-2 order) through the tiling.
+
+    The slider counts steps from 1, as the figure's title does ("step 4/10" at slider 4).
+    """
     n_steps = len(tile_schedule(n, block_q, block_k, is_causal))
-    controls = {"step": widgets.IntSlider(value=0, min=0, max=n_steps - 1, description="tile step")}
+    controls = {"step": widgets.IntSlider(value=1, min=1, max=n_steps, description="tile step")}
     return figure_widget(
-        lambda step: tiling_figure(n, d, block_q, block_k, step, is_causal), controls
+        lambda step: tiling_figure(n, d, block_q, block_k, step - 1, is_causal), controls
     )
 
 
@@ -161,5 +180,39 @@ def io_figure(
         ax.loglog(ns, [standard_io(n, d).total for n in ns], "o-", label="standard (5.1)")
         ax.loglog(ns, [tiled_io(n, d, m).total for n in ns], "s-", label=f"tiled (5.2), M = {m:,}")
         label_axes(ax, "sequence length N", "HBM elements moved", f"IO complexity, d = {d}")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def io_memory_figure(
+    n: int = 4096, d: int = 64, ms: tuple[int, ...] | None = None, element_size: int = 2
+) -> Figure:
+    """Replayed HBM traffic of both loop orders against on-chip memory M, eqs. (5.2a)-(5.2b).
+
+    Points are :func:`replay_tiled_io` counts, lines the closed forms; a dotted line marks
+    M = 4 d^2, where the FlashAttention-2 order's B_r reaches its cap d and its traffic flattens.
+    """
+    if ms is None:
+        ms = tuple(4 * d * 2**e for e in range(1, 12))
+    styles = {
+        "fa2": ("s", COLORS[0], "FA-2 order (Q outer)"),
+        "fa1": ("o", COLORS[3], "FA-1 order (K/V outer)"),
+    }
+    with course_style():
+        fig, ax = new_figure()
+        for order in LOOP_ORDERS:
+            marker, color, name = styles[order]
+            replayed = [
+                replay_tiled_io(n, d, *tiled_block_sizes(d, m), order).bytes(element_size)
+                for m in ms
+            ]
+            model = [tiled_io(n, d, m, order).bytes(element_size) for m in ms]
+            ax.loglog(ms, model, "-", color=color, lw=1, alpha=0.7)
+            ax.loglog(ms, replayed, marker, color=color, ls="none", label=f"{name}, replay")
+        ax.loglog(ms, [standard_io(n, d).bytes(element_size)] * len(ms), "--", color=COLORS[2],
+                  label="standard (5.1)")  # fmt: skip
+        ax.axvline(4 * d * d, color="k", ls=":", lw=1, label="M = 4 d²")
+        label_axes(ax, "on-chip memory M (elements)", f"HBM bytes ({element_size}-byte elements)",
+                   f"tiled traffic vs M, N = {n}, d = {d}")  # fmt: skip
         ax.legend(fontsize=8)
     return fig

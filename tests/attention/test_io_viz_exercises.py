@@ -115,3 +115,77 @@ def test_peak_memory_is_quadratic_for_standard_and_linear_for_tiled():
     assert 1.5 < peaks[512][1] / peaks[256][1] < 2.3  # N plus a per-block constant
     with pytest.raises(TypeError, match="callable"):
         peak_tensor_bytes(3)
+
+
+def test_io_models_match_the_replay_of_both_loop_orders():
+    from course_lib.attention import io_model_mismatches
+
+    ms = (256, 300, 4 * 64 * 8, 4 * 64 * 64, 4 * 64 * 64 + 7, 100_000, 4 * 64 * 4096)
+    assert io_model_mismatches(tiled_io, (1, 7, 100, 257, 4096), 64, ms) == []
+
+
+def test_io_ranges_of_the_two_loop_orders():
+    n, d = 4096, 64
+    fa2 = {m: tiled_io(n, d, m, "fa2").total for m in (4 * d * d, 8 * d * d, 64 * d * d)}
+    assert len(set(fa2.values())) == 1  # flat once B_r = d (M >= 4 d^2)
+    assert abs(fa2[4 * d * d] / (2 * n * n) - 1) < 0.05  # about 2 N^2
+    for order, blocks in (("fa2", (8, 16, 32)), ("fa1", (64, 128, 256))):
+        t = [tiled_io(n, d, 4 * d * b, order).total for b in blocks]
+        assert all(1.9 < a / b < 2.1 for a, b in zip(t, t[1:], strict=False)), (order, t)
+
+
+def _wrong_fa2_floor(n, d, m, order):
+    """Planted error: T_r = floor(N / B_r) (drops the ragged last query block)."""
+    b_r, _ = tiled_block_sizes(d, m)
+    io = tiled_io(n, d, m, order)
+    return io if order == "fa1" else type(io)(n * d + 2 * n * d * (n // b_r), io.writes)
+
+
+def _wrong_fa1_no_init(n, d, m, order):
+    """Planted error: FA-1 order forgets the initial write of O, l, m."""
+    io = tiled_io(n, d, m, order)
+    return io if order == "fa2" else type(io)(io.reads, io.writes - n * (d + 2))
+
+
+@pytest.mark.parametrize("model", [_wrong_fa2_floor, _wrong_fa1_no_init])
+def test_replay_catches_planted_model_errors(model):
+    from course_lib.attention import io_model_mismatches
+
+    assert io_model_mismatches(model, (100, 257), 64, (300, 4 * 64 * 64)) != []
+
+
+def test_an_off_by_one_in_the_replay_is_caught(monkeypatch):
+    from course_lib.attention import io_model, io_model_mismatches
+
+    honest = io_model.replay_tiled_io
+
+    def off_by_one(n, d, block_q, block_k, loop_order="fa2", is_causal=False):
+        return honest(n - 1, d, block_q, block_k, loop_order, is_causal)  # drops the last row
+
+    monkeypatch.setattr(io_model, "replay_tiled_io", off_by_one)
+    assert len(io_model_mismatches(tiled_io, (100,), 64, (300,))) == 2  # both loop orders
+
+
+def test_causal_replay_agrees_with_the_tile_schedule():
+    from course_lib.attention import replay_tiled_io
+
+    n, d, block = 96, 16, 16
+    schedule = tile_schedule(n, block, block, True)
+    last = tiled_traffic_after(n, d, block, block, len(schedule) - 1, True)
+    replay = replay_tiled_io(n, d, block, block, "fa2", is_causal=True)
+    assert replay.reads == last.reads and replay.writes == last.writes + block * (d + 1)
+    fa1 = replay_tiled_io(n, d, block, block, "fa1", is_causal=True)
+    t = n // block  # FA-1 causal: key block j is seen by the t - j query blocks at or below it
+    assert fa1.reads == 2 * n * d + block * (2 * d + 2) * t * (t + 1) // 2
+    with pytest.raises(ValueError, match="loop_order must be one of"):
+        replay_tiled_io(n, d, block, block, "fa3")
+
+
+def test_io_memory_figure_and_widget_step_labels():
+    fig = viz.io_memory_figure(n=256, d=16, ms=(64, 128, 1024, 4096))
+    assert isinstance(fig, Figure) and fig.axes[0].get_xlabel()
+    widget = viz.tiling_widget(n=32, block_q=16, block_k=16)
+    slider = widget.children[0].children[0]
+    assert (slider.min, slider.max) == (1, len(tile_schedule(32, 16, 16)))
+    title = viz.tiling_figure(n=32, step=slider.value - 1).axes[0].get_title()
+    assert title.startswith(f"step {slider.value}/")

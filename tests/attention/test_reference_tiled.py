@@ -176,3 +176,106 @@ def test_bad_blocks_and_scale():
         standard_attention(q, k, v, scale="1")
     with pytest.raises(ValueError, match="chunk sizes must"):
         online_softmax(torch.zeros(4, dtype=torch.float64), [1, 2])
+
+
+def _masks(n_q, n_k, seed=1):
+    """A boolean mask (with two fully masked rows) and the equal additive float mask."""
+    g = torch.Generator().manual_seed(seed)
+    keep = torch.rand(2, 1, n_q, n_k, generator=g) > 0.4  # broadcast over the head dim
+    keep[0, 0, 3] = False  # query row 3 of batch 0 sees no key
+    keep[1, 0, -1] = False
+    additive = torch.zeros(keep.shape, dtype=torch.float64).masked_fill(~keep, float("-inf"))
+    return keep, additive
+
+
+def _sdpa_zeroing_empty_rows(q, k, v, keep, **kw):
+    """SDPA's output with fully masked rows set to zero, our convention.
+
+    Depending on the PyTorch version and backend, SDPA gives NaN or 0 on a row whose keys are
+    all masked; either is accepted there, and everywhere else SDPA's value is the reference.
+    """
+    ref = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, **kw)
+    empty = ~keep.expand(*q.shape[:-1], k.shape[-2]).any(-1, keepdim=True)
+    on_empty = ref.masked_select(empty)
+    assert (torch.isnan(on_empty) | (on_empty == 0)).all()
+    assert not torch.isnan(ref.masked_select(~empty)).any()
+    return torch.where(empty, 0.0, ref)
+
+
+@pytest.mark.parametrize("n_q, n_k", [(37, 37), (20, 45)])
+def test_attn_mask_bool_and_additive_match_sdpa(n_q, n_k):
+    q, k, v = _qkv(2, 3, n_q, 8, n_k=n_k)
+    keep, additive = _masks(n_q, n_k)
+    ref = _sdpa_zeroing_empty_rows(q, k, v, keep)
+    for mask in (keep, additive):
+        torch.testing.assert_close(standard_attention(q, k, v, attn_mask=mask), ref)
+        out, _ = tiled_attention_forward(q, k, v, attn_mask=mask, block_q=8, block_k=16)
+        torch.testing.assert_close(out, ref)
+    # a finite additive bias (ALiBi-like) is added to S exactly as SDPA does
+    bias = torch.linspace(-2, 1, n_k, dtype=torch.float64).expand(n_q, n_k)
+    ref_bias = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+    torch.testing.assert_close(standard_attention(q, k, v, attn_mask=bias), ref_bias)
+    torch.testing.assert_close(tiled_attention(q, k, v, attn_mask=bias, block_q=8), ref_bias)
+
+
+def test_attn_mask_with_is_causal_matches_sdpa_on_the_combined_mask():
+    q, k, v = _qkv(2, 3, 30, 8)
+    keep, _ = _masks(30, 30, seed=3)
+    both = keep & causal_mask(30, 30)  # SDPA refuses both at once; pass their intersection
+    ref = _sdpa_zeroing_empty_rows(q, k, v, both)
+    torch.testing.assert_close(standard_attention(q, k, v, attn_mask=keep, is_causal=True), ref)
+    out, lse = tiled_attention_forward(
+        q, k, v, attn_mask=keep, is_causal=True, block_q=7, block_k=5
+    )
+    torch.testing.assert_close(out, ref)
+    assert torch.isneginf(lse[0, :, 3]).all()  # fully masked row: L = -inf
+
+
+def test_attn_mask_gradients_are_finite_and_match_autograd():
+    q, k, v = (t.requires_grad_() for t in _qkv(2, 3, 24, 8, seed=5))
+    keep, additive = _masks(24, 24, seed=6)
+    d_out = torch.randn(q.shape, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    ref = torch.autograd.grad(standard_attention(q, k, v, attn_mask=keep), (q, k, v), d_out)
+    assert all(torch.isfinite(g).all() for g in ref)
+    assert (ref[0][0, :, 3] == 0).all()  # a query that sees nothing gets no gradient
+    for mask in (keep, additive):
+        ours = torch.autograd.grad(
+            tiled_attention(q, k, v, attn_mask=mask, block_q=8, block_k=8), (q, k, v), d_out
+        )
+        for a, b in zip(ours, ref, strict=True):
+            assert torch.isfinite(a).all()
+            torch.testing.assert_close(a, b)
+    small = tuple(t.detach()[:1, :1, :9, :3].clone().requires_grad_() for t in (q, k, v))
+    assert torch.autograd.gradcheck(
+        lambda a, b, c: tiled_attention(
+            a, b, c, attn_mask=keep[:1, :, :9, :9], block_q=4, block_k=3
+        ),
+        small,
+    )
+
+
+def test_a_wrong_mask_convention_is_caught():
+    """Planted error: reading the boolean mask as True = masked must fail the SDPA comparison."""
+    q, k, v = _qkv(1, 2, 16, 8)
+    keep, _ = _masks(16, 16)
+    keep = keep[:1]
+    ref = _sdpa_zeroing_empty_rows(q, k, v, keep)
+    inverted = standard_attention(q, k, v, attn_mask=~keep)
+    assert not torch.allclose(torch.nan_to_num(inverted), ref)
+
+
+@pytest.mark.parametrize(
+    "mask, error, match",
+    [
+        (torch.ones(4, 4, dtype=torch.int64), TypeError, "boolean .* or floating"),
+        (torch.ones(3, 4, dtype=torch.bool), ValueError, "broadcast to"),
+        (torch.full((4, 4), float("nan")), ValueError, "NaN or \\+inf"),
+        ([[True]], TypeError, "torch.Tensor or None"),
+    ],
+)
+def test_bad_attn_masks(mask, error, match):
+    q, k, v = _qkv(1, 1, 4, 2)
+    with pytest.raises(error, match=match):
+        standard_attention(q, k, v, attn_mask=mask)
+    with pytest.raises(error, match=match):
+        tiled_attention_forward(q, k, v, attn_mask=mask)
