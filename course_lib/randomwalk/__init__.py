@@ -7,10 +7,12 @@ Modules (each docstring carries its derivation and equation numbers):
 * :mod:`.paths`     -- first return / first passage times, path counting, reflection (5.x);
 * :mod:`.ruin`      -- gambler's ruin, closed form and simulation (6.x);
 * :mod:`.scaling_limit` -- the diffusion (scaling) limit and the heat equation (7.x);
+* :mod:`.lattice`   -- walks on Z^d, the renewal equation in any dimension, Polya's theorem (8.x);
 * :mod:`.viz`       -- widgets and static figures; :mod:`.exercises` -- the chapter's exercises.
 """
 
 from .genfun import (
+    arcsine_cdf,
     catalan,
     endpoint_pgf,
     endpoint_pgf_coefficients,
@@ -20,11 +22,19 @@ from .genfun import (
     first_return_pgf,
     first_return_probabilities,
     hitting_time_pmf,
+    last_return_pmf,
+    renewal_convolution,
     return_pgf,
     return_probabilities,
     series_coefficients,
     step_pgf,
     truncated_mean_return_time,
+)
+from .lattice import (
+    first_returns_from_returns,
+    lattice_return_probabilities,
+    sample_lattice_first_returns,
+    watson_return_sum,
 )
 from .paths import (
     ballot_count,
@@ -41,11 +51,13 @@ from .scaling_limit import (
     heat_kernel,
     lattice_density,
     master_equation_step,
+    master_equation_variance,
     rescaled_paths,
 )
 from .walks import endpoint_mean_var, endpoint_pmf, sample_endpoints, sample_paths, sample_steps
 
 __all__ = [
+    "arcsine_cdf",
     "ballot_count",
     "catalan",
     "diffusion_coefficient",
@@ -62,22 +74,29 @@ __all__ = [
     "first_return_pgf",
     "first_return_probabilities",
     "first_return_times",
+    "first_returns_from_returns",
     "heat_equation_residual",
     "heat_kernel",
     "hitting_time_pmf",
+    "last_return_pmf",
     "lattice_density",
+    "lattice_return_probabilities",
     "master_equation_step",
+    "master_equation_variance",
     "path_count",
     "reflected_path_count",
+    "renewal_convolution",
     "rescaled_paths",
     "return_pgf",
     "return_probabilities",
     "sample_endpoints",
+    "sample_lattice_first_returns",
     "sample_paths",
     "sample_steps",
     "series_coefficients",
     "simulate_ruin",
     "step_pgf",
     "truncated_mean_return_time",
+    "watson_return_sum",
     "win_probability",
 ]

@@ -12,7 +12,11 @@ Probability generating functions (pgf), with q = 1 - p:
     first passage:   T_1 = first time the walk hits +1,
                      Phi(s) = E[s^T_1] = (1 - sqrt(1 - 4 pq s^2)) / (2 q s),          (4.1)
                      P(T_1 = 2m - 1) = C_(m-1) p^m q^(m-1),  C_m = C(2m, m)/(m + 1)  (4.2)
-    hitting time:    P(T_r = n) = (r / n) P(S_n = r)   for r >= 1                  (4.3)
+    renewal:         u_2n = sum_{k=1}^n f_2k u_(2n-2k)  (n >= 1), i.e. U = 1 + F U     (3.4)
+    telescoping:     f_2n = u_(2n-2) - u_2n  (p = 1/2), so P(no return by 2N) = u_2N   (3.5)
+    hitting time:    P(T_r = n) = (r / n) P(S_n = r)   for r >= 1                  (5.4)
+    last return:     L_2N = last time <= 2N at 0:  P(L_2N = 2k) = u_2k u_(2N-2k),
+                     P(L_2N <= 2N x) -> (2/pi) arcsin(sqrt(x))  (p = 1/2)           (5.5)
 
 The ``*_series`` functions expand the closed forms with sympy (exact rationals when p
 is a ``sympy.Rational``); the numeric functions evaluate the coefficients in float64
@@ -40,7 +44,10 @@ __all__ = [
     "first_passage_pmf",
     "first_return_pgf",
     "first_return_probabilities",
+    "arcsine_cdf",
     "hitting_time_pmf",
+    "last_return_pmf",
+    "renewal_convolution",
     "return_pgf",
     "return_probabilities",
     "series_coefficients",
@@ -155,7 +162,7 @@ def first_passage_pmf(m_max: int, p: float = 0.5) -> torch.Tensor:
 
 
 def hitting_time_pmf(r: int, n_max: int, p: float = 0.5) -> torch.Tensor:
-    """P(T_r = n) = (r/n) P(S_n = r) for n = 0..n_max, eq. (4.3) (zero for n < r)."""
+    """P(T_r = n) = (r/n) P(S_n = r) for n = 0..n_max, eq. (5.4) (zero for n < r)."""
     r = check_int(r, "r", minimum=1)
     n_max, p = check_int(n_max, "n_max"), check_probability(p)
     n = torch.arange(n_max + 1, dtype=torch.float64)
@@ -163,3 +170,36 @@ def hitting_time_pmf(r: int, n_max: int, p: float = 0.5) -> torch.Tensor:
     j = ((n + r) / 2).where(reachable, torch.zeros_like(n))  # up-steps when S_n = r
     p_s_n = torch.exp(log_binomial_pmf(n, j, p))  # P(S_n = r), eq. (1.1)
     return torch.where(reachable, r / n.clamp(min=1) * p_s_n, 0.0)
+
+
+def renewal_convolution(f: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """The right side of the renewal equation (3.4): c_0 = 1, c_n = sum_{k=1}^n f_k u_(n-k).
+
+    ``f`` = (f_0, f_2, ...) and ``u`` = (u_0, u_2, ...) of one length; the renewal equation
+    holds exactly when the result equals ``u``.
+    """
+    for name, t in (("f", f), ("u", u)):
+        if not isinstance(t, torch.Tensor) or t.dim() != 1:
+            raise ValueError(f"{name} must be a 1-D tensor, got {type(t).__name__}")
+    if f.shape != u.shape:
+        raise ValueError(f"f and u must have one length, got {f.numel()} and {u.numel()}")
+    f, u = f.to(torch.float64), u.to(torch.float64)
+    c = torch.ones_like(u)
+    for n in range(1, u.numel()):
+        c[n] = torch.dot(f[1 : n + 1], u[:n].flip(0))  # f_k u_(n-k), k = 1..n
+    return c
+
+
+def last_return_pmf(n_half: int) -> torch.Tensor:
+    """P(L_2N = 2k) = u_2k u_(2N-2k) for k = 0..N, symmetric walk, eq. (5.5); float64."""
+    n_half = check_int(n_half, "n_half", minimum=1)
+    u = return_probabilities(n_half)
+    return u * u.flip(0)
+
+
+def arcsine_cdf(x: torch.Tensor | float) -> torch.Tensor:
+    """(2/pi) arcsin(sqrt(x)) for x in [0, 1]: the limit law of L_2N / 2N, eq. (5.5)."""
+    x = torch.as_tensor(x, dtype=torch.float64)
+    if torch.any((x < 0) | (x > 1)):
+        raise ValueError("x must lie in [0, 1]")
+    return 2 / math.pi * torch.asin(torch.sqrt(x))

@@ -33,6 +33,7 @@ __all__ = [
     "heat_kernel",
     "lattice_density",
     "master_equation_step",
+    "master_equation_variance",
     "rescaled_paths",
 ]
 
@@ -70,6 +71,23 @@ def master_equation_step(u: torch.Tensor) -> torch.Tensor:
         raise ValueError("u must be a 1-D tensor over the grid")
     padded = torch.nn.functional.pad(u[None, None], (1, 1))[0, 0]
     return 0.5 * (padded[:-2] + padded[2:])
+
+
+def master_equation_variance(dx: float, n_steps: int) -> float:
+    """Variance of the position after ``n_steps`` iterations of (7.1) from a point mass at 0.
+
+    The master equation is solved on the grid x = dx k (no sampling); its variance grows by
+    dx^2 per step, i.e. like 2 D t with t = n dt and D = dx^2 / (2 dt), eq. (7.2).
+    """
+    dx = check_real(dx, "dx", low=0, low_open=True)
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
+    u = torch.zeros(2 * n_steps + 1, dtype=torch.float64)
+    u[n_steps] = 1.0
+    for _ in range(n_steps):
+        u = master_equation_step(u)
+    x = dx * torch.arange(-n_steps, n_steps + 1, dtype=torch.float64)
+    mean = (x * u).sum()
+    return float(((x - mean) ** 2 * u).sum())
 
 
 def lattice_density(n: int, dx: float, p: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,6 +13,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..plotting import COLORS, course_style, figure_widget, label_axes, new_figure
 from ..runtime import make_generator
@@ -56,6 +57,7 @@ def endpoint_histogram_figure(
             ax.plot(x, normal, color=COLORS[2], lw=1, label="normal approximation")
         lo, hi = mean - 4.5 * math.sqrt(var) - 2, mean + 4.5 * math.sqrt(var) + 2
         ax.set_xlim(max(-n - 1, lo), min(n + 1, hi))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         label_axes(ax, "position $S_n$ (steps)", "probability", f"$S_{{{n}}}$ for p = {p:.2f}")
         ax.legend(loc="upper left", fontsize=8)
     return fig
@@ -70,7 +72,7 @@ def path_explorer_figure(
     n_hist: int = 4000,
     device=None,
 ) -> Figure:
-    """Sample paths with their first passage to ``level`` marked, and the law of T_level (4.3)."""
+    """Sample paths with their first passage to ``level`` marked, and the law of T_level (5.4)."""
     n_steps = check_int(n_steps, "n_steps", minimum=1)
     n_paths = check_int(n_paths, "n_paths", minimum=1)
     level = check_int(level, "level", minimum=1)
@@ -86,6 +88,8 @@ def path_explorer_figure(
             if t_hit_np[i] > 0:
                 ax.plot(t_hit_np[i], level, "o", color=color, ms=5)
         ax.axhline(level, color="k", lw=0.8, ls="--", label=f"level r = {level}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         label_axes(ax, "step n", "position $S_n$", f"{n_paths} paths, first passages marked")
         ax.legend(loc="upper left", fontsize=8)
         hit = t_hit[t_hit > 0]
@@ -108,6 +112,7 @@ def path_explorer_figure(
             "probability",
             f"law of $T_{{{level}}}$ (not hit by {n_steps}: {miss:.1%})",
         )
+        ax_t.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax_t.legend(fontsize=8)
     return fig
 
@@ -121,6 +126,8 @@ def ruin_figure(N: int = 20, ps: tuple[float, ...] = (0.45, 0.5, 0.55)) -> Figur
         for p in ps:
             ax_w.plot(ks, [win_probability(k, N, p) for k in ks], label=f"p = {p}")
             ax_d.plot(ks, [expected_duration(k, N, p) for k in ks], label=f"p = {p}")
+        for ax in (ax_w, ax_d):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         label_axes(ax_w, "starting capital k", "P(reach N before 0)", f"win probability, N = {N}")
         label_axes(ax_d, "starting capital k", "expected duration (steps)", "expected duration")
         ax_w.legend(fontsize=8)
