@@ -28,15 +28,18 @@
 # 2. derive the binomial law of $S_n$ and its moments, and extract it from a generating function;
 # 3. derive $U(s)$ and $F(s)$, the relation $F = 1 - 1/U$, and conclude that the 1-D walk is
 #    recurrent with an infinite mean return time;
-# 4. count paths with the reflection principle (ballot theorem, Catalan numbers);
+# 4. count paths with the reflection principle (ballot theorem, Catalan numbers) and derive from
+#    it the hitting-time theorem and the arcsine law of the last return;
 # 5. solve gambler's ruin by first-step analysis;
-# 6. take the diffusion limit and recognise the heat equation (used again in Chapter 05).
+# 6. take the diffusion limit and recognise the heat equation (used again in Chapter 05);
+# 7. see Pólya's theorem: walks on $\mathbb Z^2$ return surely, walks on $\mathbb Z^3$ only with
+#    probability $\approx 0.34$.
 #
 # **Prerequisites.** Binomial coefficients, power series, basic probability (expectation,
 # variance, independence), a little PyTorch.
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 7 s on a 2-core CPU. Full mode
-# (50x more walks, so every check is 7x tighter): about 10 s on a 2-core CPU. Simulations run
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 20 s on a 2-core CPU. Full mode
+# (50x more walks, so every check is 7x tighter): about 40 s on a 2-core CPU. Simulations run
 # on the GPU when one is present.
 #
 # **Mode.** The set-up cell prints the mode this run uses: *fast* on a CPU, *full* where a GPU
@@ -49,11 +52,12 @@ import math
 
 import sympy as sp
 import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from course_lib import runtime
 from course_lib.checks import assert_close, assert_pmf_matches, assert_within_se, check, hint  # noqa: F401
 from course_lib.randomwalk import (
+    arcsine_cdf,
     ballot_count,
     catalan,
     diffusion_coefficient,
@@ -69,17 +73,23 @@ from course_lib.randomwalk import (
     first_return_pgf,
     first_return_probabilities,
     first_return_times,
+    first_returns_from_returns,
     heat_equation_residual,
     heat_kernel,
     hitting_time_pmf,
+    last_return_pmf,
     lattice_density,
+    lattice_return_probabilities,
     master_equation_step,
+    master_equation_variance,
     path_count,
     reflected_path_count,
+    renewal_convolution,
     rescaled_paths,
     return_pgf,
     return_probabilities,
     sample_endpoints,
+    sample_lattice_first_returns,
     sample_paths,
     sample_steps,
     series_coefficients,
@@ -87,6 +97,7 @@ from course_lib.randomwalk import (
     step_pgf,
     truncated_mean_return_time,
     viz,
+    watson_return_sum,
     win_probability,
 )
 from course_lib.randomwalk.genfun import S
@@ -100,6 +111,7 @@ print(runtime.describe())
 N_WALKS = runtime.pick(fast=20_000, full=1_000_000)
 N_PATHS = runtime.pick(fast=5_000, full=100_000)
 N_GAMES = runtime.pick(fast=10_000, full=200_000)
+N_LATTICE = runtime.pick(fast=3_000, full=100_000)  # walks on Z^2 and Z^3 (section 8)
 
 # %% [markdown]
 # ## 1 · The walk and the binomial law of $S_n$
@@ -178,7 +190,14 @@ viz.endpoint_histogram_widget(n=50, p=0.5, n_walks=10_000)
 p_exact = sp.Rational(3, 5)
 print("phi(s) =", step_pgf(p_exact))
 coeffs = endpoint_pgf_coefficients(6, p_exact)
-coeffs
+display(
+    Markdown(
+        "| k | coefficient of $s^k$ in $\\varphi(s)^6$ |\n|---|---|\n"
+        + "\n".join(
+            f"| {kk} | {sp.latex(c) and f'${sp.latex(c)}$'} |" for kk, c in sorted(coeffs.items())
+        )
+    )
+)
 
 # %% [markdown]
 # **Check (2.2).** The coefficient of $s^k$ equals $P(S_n = k)$ from (1.1), for every $k$,
@@ -205,8 +224,12 @@ assert_pmf_matches(torch.bincount(s_6 + 6, minlength=13)[k6 + 6], pgf_law, label
 # $$U(s) = \sum_{n \ge 0} u_{2n} s^{2n} = \left(1 - 4pq s^2\right)^{-1/2}. \tag{3.1}$$
 #
 # Let $f_{2n}$ be the probability that the **first** return happens at time $2n$. Splitting
-# a return at $2n$ by the time $2k$ of the first return gives the renewal equation
-# $u_{2n} = \sum_{k=1}^{n} f_{2k} u_{2n-2k}$ for $n \ge 1$, that is $U = 1 + F U$, so
+# a return at $2n$ by the time $2k$ of the first return (after which the walk starts afresh
+# from 0) gives the renewal equation
+#
+# $$u_{2n} = \sum_{k=1}^{n} f_{2k}\, u_{2n-2k} \quad (n \ge 1), \qquad\text{that is}\qquad U = 1 + F U, \tag{3.4}$$
+#
+# so
 #
 # $$F(s) = 1 - \frac{1}{U(s)} = 1 - \sqrt{1 - 4pq s^2}. \tag{3.2}$$
 #
@@ -214,7 +237,11 @@ assert_pmf_matches(torch.bincount(s_6 + 6, minlength=13)[k6 + 6], pgf_law, label
 
 # %% [markdown]
 # **Check (3.1)–(3.2).** Series coefficients of the closed forms against the closed-form
-# coefficients, and the power series of $F$ against $1 - 1/U$.
+# coefficients. **Check (3.4).** The renewal equation is what (3.2) was built from, so we test
+# it directly: the coefficients $f_{2n} = u_{2n}/(2n-1)$ (from expanding the square root) and
+# $u_{2n} = \binom{2n}{n}(pq)^n$ (from counting) must satisfy $u_{2n} = \sum_k f_{2k}u_{2n-2k}$.
+# (The unit tests show this check fails for a 1 % perturbed $f$, for $u_{2n}/(2n+1)$, and for an
+# index shifted by one.)
 
 # %%
 order = 14
@@ -224,9 +251,10 @@ u = return_probabilities(order // 2, 0.6)
 f = first_return_probabilities(order // 2, 0.6)
 assert_close([float(c) for c in u_coef[::2]], u, rtol=1e-12, label="U(s) coefficients")
 assert_close([float(c) for c in f_coef[::2]], f, rtol=1e-12, label="F(s) coefficients")
-gap = sp.series(first_return_pgf(p_exact) - (1 - 1 / return_pgf(p_exact)), S, 0, order + 1)
-assert sp.simplify(gap.removeO()) == 0
-print("F = 1 - 1/U holds to order", order)
+for p_r in (0.5, 0.6, 0.9):
+    u_r, f_r = return_probabilities(60, p_r), first_return_probabilities(60, p_r)
+    assert_close(renewal_convolution(f_r, u_r), u_r, rtol=1e-12, label=f"renewal (3.4), p={p_r}")
+print("renewal equation (3.4) holds for n <= 60 and p = 0.5, 0.6, 0.9")
 
 # %% [markdown]
 # **Check (3.3) by simulation.** The first-return times of simulated symmetric walks follow
@@ -249,8 +277,14 @@ for m in (1, 2, 3, 5, 10):
 # when $p = \tfrac12$, and with probability $< 1$ otherwise. For $p = \tfrac12$ the mean
 # return time is $F'(1) = \lim_{s\uparrow 1} s/\sqrt{1 - s^2} = \infty$; the partial sums
 # $\sum_{n\le N} 2n f_{2n}$ grow like $2\sqrt{N/\pi}$ (since $u_{2n} \approx 1/\sqrt{\pi n}$).
-# For the symmetric walk, $P(\text{no return by } 2N) = u_{2N} \to 0$, but only like
-# $1/\sqrt{\pi N}$.
+#
+# **No return by time $2N$.** For $p = \tfrac12$, $u_{2n}/u_{2n-2} = \frac{(2n)(2n-1)}{4n^2}
+# = \frac{2n-1}{2n}$, so $u_{2n-2} - u_{2n} = u_{2n}\big(\frac{2n}{2n-1} - 1\big) = \frac{u_{2n}}{2n-1}$:
+#
+# $$f_{2n} = u_{2n-2} - u_{2n}, \qquad P(T_0 > 2N) = 1 - \sum_{n=1}^{N} f_{2n} = 1 - (u_0 - u_{2N}) = u_{2N}. \tag{3.5}$$
+#
+# The sum telescopes. So the walk fails to return by $2N$ with probability $u_{2N} \to 0$, but
+# only like $1/\sqrt{\pi N}$.
 
 # %%
 for N in (10, 1_000, 100_000):
@@ -260,6 +294,11 @@ for N in (10, 1_000, 100_000):
     )
 ratio = truncated_mean_return_time(100_000) / (2 * math.sqrt(100_000 / math.pi))
 assert abs(ratio - 1) < 0.01, ratio
+
+# (3.5): the telescoping identity, then the tail sum, then a simulation
+u_sym, f_sym40 = return_probabilities(200), first_return_probabilities(200)
+assert_close(f_sym40[1:], u_sym[:-1] - u_sym[1:], rtol=1e-10, label="f_2n = u_(2n-2) - u_2n")
+assert_close(1 - f_sym40.cumsum(0), u_sym, rtol=1e-10, label="P(T_0 > 2N) = u_2N")
 
 # no return by time 2N has probability u_2N (symmetric walk): simulation vs exact
 no_return = ((t0 < 0) | (t0 > n_window)).double().mean().item()
@@ -300,9 +339,7 @@ for p_b in (0.6, 0.75):
 #
 # The Catalan number $C_{m-1}$ counts the paths of length $2m-2$ from 0 back to 0 that never
 # rise above 0; the walk follows one of them ($m-1$ ups, $m-1$ downs) and then steps up.
-# More generally, the *hitting time theorem* gives
-#
-# $$P(T_r = n) = \frac{r}{n} P(S_n = r), \qquad r \ge 1. \tag{4.3}$$
+# (Section 5 generalises this to any level $r$.)
 
 # %%
 phi = first_passage_pgf(p_exact)
@@ -317,9 +354,67 @@ assert_close(
 )
 
 # %% [markdown]
-# **Check (4.3) by simulation.** First passage times to level $r = 3$ of simulated walks.
+# ## 5 · The reflection principle and the ballot theorem
+#
+# There are $N_n(a, b) = \binom{n}{(n + b - a)/2}$ paths from $a$ to $b$ in $n$ steps. (5.1)
+#
+# **Reflection principle:** for $a, b > 0$, the paths from $a$ to $b$ that touch 0 are in
+# bijection with *all* paths from $-a$ to $b$ (reflect the part before the first visit to
+# 0), so there are $N_n(-a, b)$ of them. (5.2)
+#
+# **Ballot theorem:** the paths from 0 to $k > 0$ that stay strictly positive after time 0
+# must start with an up-step; subtracting the paths from 1 to $k$ that touch 0 leaves
+#
+# $$N_{n-1}(1, k) - N_{n-1}(-1, k) = \frac{k}{n} N_n(0, k). \tag{5.3}$$
+#
+# The algebra: with $a = \frac{n+k}{2}$ up-steps, $N_{n-1}(1,k) = \binom{n-1}{a-1} = \frac{a}{n}\binom{n}{a}$
+# and $N_{n-1}(-1,k) = \binom{n-1}{a} = \frac{n-a}{n}\binom{n}{a}$, so the difference is
+# $\frac{2a - n}{n}\binom{n}{a} = \frac{k}{n}\binom{n}{a}$. Sympy checks the algebra symbolically;
+# then brute force checks (5.2)–(5.3) on all $2^n$ paths.
 
 # %%
+n_s, a_s = sp.symbols("n a", positive=True, integer=True)
+ballot_gap = (
+    sp.binomial(n_s - 1, a_s - 1)
+    - sp.binomial(n_s - 1, a_s)
+    - (2 * a_s - n_s) / n_s * sp.binomial(n_s, a_s)
+)
+assert sp.simplify(sp.combsimp(ballot_gap)) == 0
+n_enum = 14
+all_paths = enumerate_paths(n_enum)
+positive = (all_paths[:, 1:] > 0).all(dim=1)
+for k_end in range(2, n_enum + 1, 2):
+    brute = int((positive & (all_paths[:, -1] == k_end)).sum())
+    assert brute == ballot_count(n_enum, k_end) == k_end * path_count(n_enum, 0, k_end) // n_enum
+for a, b in [(1, 3), (2, 2), (4, 6)]:
+    shifted = a + all_paths
+    touching = int(((shifted <= 0).any(dim=1) & (shifted[:, -1] == b)).sum())
+    assert touching == reflected_path_count(n_enum, a, b)
+print(f"ballot theorem and reflection principle hold for all {2**n_enum} paths of length {n_enum}")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The hitting-time theorem, from the ballot theorem
+#
+# Let $T_r$ be the first time the walk reaches level $r \ge 1$. Reverse a path of length $n$
+# that ends at $r$: the reversed steps $X_n, \dots, X_1$ give the path $S'_m = r - S_{n-m}$.
+# The original path first reaches $r$ at time $n$ exactly when $S_m < r$ for all $m < n$, i.e.
+# when the reversed path stays strictly positive after time 0. Reversal is a bijection between
+# paths with the same number of up-steps, and every path with $\frac{n+r}{2}$ up-steps has the
+# same probability, so by (5.3)
+#
+# $$P(T_r = n) = \frac{r}{n} N_n(0, r)\, p^{\frac{n+r}{2}} q^{\frac{n-r}{2}} = \frac{r}{n} P(S_n = r). \tag{5.4}$$
+#
+# For $r = 1$, $n = 2m-1$, this is (4.2). **Check (5.4)** by brute force over all $2^{14}$
+# paths, then by simulating first passages to level $r = 3$.
+
+# %%
+first_hit = torch.where(all_paths[:, 1:] >= 3, torch.arange(1, n_enum + 1), n_enum + 1).amin(1)
+law14 = hitting_time_pmf(3, n_enum)
+for n_h in range(3, n_enum + 1):
+    assert int((first_hit == n_h).sum()) == round(law14[n_h].item() * 2**n_enum)
+assert_close(
+    hitting_time_pmf(1, 11)[1::2], first_passage_pmf(6, 0.5), rtol=1e-12, label="(5.4) r=1 vs (4.2)"
+)
 r = 3
 walks = sample_paths(N_PATHS, 60, 0.5, generator=gen, device=DEVICE).cpu()
 t_r = first_hitting_times(walks, r)
@@ -338,34 +433,49 @@ for m in (3, 5, 9, 15, 25):
 # NBVAL_IGNORE_OUTPUT
 viz.path_explorer_widget(n_steps=200, n_paths=8, level=5)
 
-# %% [markdown]
-# ## 5 · The reflection principle and the ballot theorem
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The arcsine law of the last return
 #
-# There are $N_n(a, b) = \binom{n}{(n + b - a)/2}$ paths from $a$ to $b$ in $n$ steps. (5.1)
+# Let $L_{2N}$ be the last time $\le 2N$ at which the symmetric walk is at 0. $L_{2N} = 2k$ means
+# $S_{2k} = 0$ and then no return during the remaining $2N - 2k$ steps; the walk starts afresh at
+# $2k$, so by (3.5)
 #
-# **Reflection principle:** for $a, b > 0$, the paths from $a$ to $b$ that touch 0 are in
-# bijection with *all* paths from $-a$ to $b$ (reflect the part before the first visit to
-# 0), so there are $N_n(-a, b)$ of them. (5.2)
+# $$P(L_{2N} = 2k) = u_{2k}\, u_{2N-2k}, \qquad
+#   P\Big(\frac{L_{2N}}{2N} \le x\Big) \to \frac{2}{\pi}\arcsin\sqrt x, \tag{5.5}$$
 #
-# **Ballot theorem:** the paths from 0 to $k > 0$ that stay strictly positive after time 0
-# must start with an up-step; subtracting the paths from 1 to $k$ that touch 0 leaves
-#
-# $$N_{n-1}(1, k) - N_{n-1}(-1, k) = \frac{k}{n} N_n(0, k). \tag{5.3}$$
-#
-# Check both by brute force: enumerate all $2^n$ paths.
+# the limit because $u_{2k}u_{2N-2k} \approx \frac{1}{\pi\sqrt{k(N-k)}}$, a Riemann sum of the
+# arcsine density $\frac{1}{\pi\sqrt{x(1-x)}}$. The law is U-shaped: the last visit to 0 is
+# most likely near the start or near the end, not in the middle. **Check (5.5)**: brute force
+# over all paths of length 14, simulated walks of length 200 bin by bin, and the exact law for
+# large $N$ against the arcsine limit.
 
 # %%
-n_enum = 14
-all_paths = enumerate_paths(n_enum)
-positive = (all_paths[:, 1:] > 0).all(dim=1)
-for k_end in range(2, n_enum + 1, 2):
-    brute = int((positive & (all_paths[:, -1] == k_end)).sum())
-    assert brute == ballot_count(n_enum, k_end) == k_end * path_count(n_enum, 0, k_end) // n_enum
-for a, b in [(1, 3), (2, 2), (4, 6)]:
-    shifted = a + all_paths
-    touching = int(((shifted <= 0).any(dim=1) & (shifted[:, -1] == b)).sum())
-    assert touching == reflected_path_count(n_enum, a, b)
-print(f"ballot theorem and reflection principle hold for all {2**n_enum} paths of length {n_enum}")
+last14 = torch.where(all_paths == 0, torch.arange(n_enum + 1), -1).amax(1)
+pmf14 = last_return_pmf(n_enum // 2)
+assert_close(
+    torch.bincount(last14 // 2, minlength=8).double() / 2**n_enum,
+    pmf14,
+    rtol=1e-12,
+    label="(5.5) brute force",
+)
+n_last = 100  # 2N = 200 steps
+walks_l = sample_paths(N_PATHS, 2 * n_last, 0.5, generator=gen, device=DEVICE).cpu()
+last = torch.where(walks_l == 0, torch.arange(2 * n_last + 1), -1).amax(1)
+assert_pmf_matches(
+    torch.bincount(last // 2, minlength=n_last + 1), last_return_pmf(n_last), label="L_200"
+)
+for big in (100, 10_000):
+    xs_a = torch.tensor([0.05, 0.25, 0.5, 0.9], dtype=torch.float64)
+    cdf = last_return_pmf(big).cumsum(0)[(xs_a * big).long()]
+    gap_a = (cdf - arcsine_cdf(xs_a)).abs().max().item()
+    print(
+        f"N = {big:>6}: max |P(L/2N <= x) - (2/pi) arcsin sqrt x| over x in {xs_a.tolist()} = {gap_a:.1e}"
+    )
+assert gap_a < 1e-3
+sim_half = (last <= n_last).double().mean().item()  # L/2N <= 1/2: probability -> 1/2 by symmetry
+print(
+    f"simulated P(L_200 <= 100) = {sim_half:.3f}; arcsine limit at x = 0.1: {arcsine_cdf(0.1).item():.3f} (not 0.1)"
+)
 
 # %% [markdown]
 # ## 6 · Gambler's ruin
@@ -437,6 +547,23 @@ k50, probs50 = endpoint_pmf(n_me)
 assert_close(u_grid[k50 + n_me], probs50, atol=1e-15, label="master equation vs (1.1)")
 
 # %% [markdown]
+# **Check: the variance grows like $2Dt$ with $D = \Delta x^2/(2\Delta t)$.** Solve the master
+# equation (7.1) on the grid (no sampling) for several $(\Delta x, \Delta t)$ and compare its
+# variance after $n$ steps with $2D\,n\Delta t$. (A planted $D = \Delta x^2/\Delta t$ fails this by a
+# factor 2, as a unit test shows.)
+
+# %%
+for dx_v, dt_v in [(0.1, 0.005), (0.3, 0.02), (0.05, 0.01)]:
+    var_me = master_equation_variance(dx_v, 80)
+    assert_close(
+        var_me,
+        2 * diffusion_coefficient(dx_v, dt_v) * 80 * dt_v,
+        rtol=1e-12,
+        label=f"Var = 2Dt, dx={dx_v}",
+    )
+print("master-equation variance = 2 D t for every (dx, dt) tried")
+
+# %% [markdown]
 # **Check (7.2) with autograd.** The residual $\partial_t p - D\,\partial_x^2 p$ of the heat
 # kernel, computed by automatic differentiation, vanishes to rounding error.
 
@@ -458,7 +585,6 @@ errors = {}
 for n_steps in (16, 64, 256, 1024):
     dt = t_final / n_steps
     dx = math.sqrt(2 * D * dt)
-    assert math.isclose(diffusion_coefficient(dx, dt), D)
     x_lat, dens = lattice_density(n_steps, dx)
     errors[n_steps] = (dens - heat_kernel(x_lat, t_final, D)).abs().max().item()
     print(f"n = {n_steps:5d}: max |density - heat kernel| = {errors[n_steps]:.2e}")
@@ -512,6 +638,97 @@ for n_big in (100, 10_000, 1_000_000):
         f"Brownian erfc(1/sqrt 2) = {math.erfc(1 / math.sqrt(2)):.5f}"
     )
 assert abs(max_tail(1_000_000, 1000) - math.erfc(1 / math.sqrt(2))) < 1e-3
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 8 · Pólya: the drunkard returns in the plane, not in space
+#
+# On $\mathbb Z^d$ each step goes to one of the $2d$ neighbours with probability $\frac1{2d}$. The
+# renewal argument of (3.4) never used the dimension, so again $F = 1 - 1/U$ and
+# $P(\text{ever return}) = 1 - 1/U(1)$ with $U(1) = \sum_n u_{2n}$: the walk is recurrent
+# exactly when $\sum_n u_{2n} = \infty$. (8.1)
+#
+# Exact $u_{2n}$: in $d = 2$, the coordinates $x + y$ and $x - y$ are two independent 1-D walks,
+# so $u^{(2)}_{2n} = (u_{2n})^2 \approx \frac{1}{\pi n}$: the sum diverges like $\frac1\pi\log N$
+# (recurrent, but barely). In $d = 3$, $2j$ of the $2n$ steps go along $z$ (a binomial count with
+# success probability $\frac13$) and the rest form a 2-D walk:
+#
+# $$u^{(3)}_{2n} = \sum_j \binom{2n}{2j}\Big(\frac13\Big)^{2j}\Big(\frac23\Big)^{2n-2j} u_{2j}\, u^{(2)}_{2n-2j}
+#   \approx 2\Big(\frac{3}{4\pi n}\Big)^{3/2}, \tag{8.2}$$
+#
+# which is summable (transient). Its sum is Watson's integral,
+#
+# $$U(1) = \frac{1}{(2\pi)^3}\int_{[-\pi,\pi]^3}\frac{dk}{1 - \frac13(\cos k_1 + \cos k_2 + \cos k_3)}
+#   = \int_0^\infty e^{-t} I_0(t/3)^3\, dt, \tag{8.3}$$
+#
+# (write $1/a = \int_0^\infty e^{-at}dt$ and integrate each $k_i$: $\frac1\pi\int_0^\pi e^{t\cos k/3}dk = I_0(t/3)$).
+# scipy integrates the last form. **Check (8.2)–(8.3)**: the Watson value against the partial
+# sums of (8.2) plus their tail; then simulated walks against the exact return probability by
+# time $2N$ (from (8.2) and the renewal equation).
+
+# %%
+display(show_source(watson_return_sum))
+u_watson = watson_return_sum()
+n_3d = 400
+u3 = lattice_return_probabilities(n_3d, 3)
+tail_3d = 2 * (3 / (4 * math.pi)) ** 1.5 * 2 / math.sqrt(n_3d)  # sum_{n > N} 2 (3/(4 pi n))^(3/2)
+assert_close(u3.sum() + tail_3d, u_watson, rtol=2e-3, label="partial sums of (8.2) + tail vs (8.3)")
+p_return_3d = 1 - 1 / u_watson
+print(f"U(1) = {u_watson:.6f}, so P(a walk on Z^3 ever returns) = 1 - 1/U(1) = {p_return_3d:.4f}")
+assert abs(p_return_3d - 0.3405) < 1e-4
+
+# %%
+n_half = runtime.pick(fast=300, full=1000)  # walks of 2N steps
+rows = []
+for dim in (2, 3):
+    t_first = sample_lattice_first_returns(
+        N_LATTICE, 2 * n_half, dim, generator=gen, device=DEVICE
+    ).cpu()
+    f_d = first_returns_from_returns(lattice_return_probabilities(n_half, dim))
+    exact_d = f_d.sum().item()
+    est_d = (t_first > 0).double().mean().item()
+    assert_within_se(
+        est_d,
+        exact_d,
+        math.sqrt(exact_d * (1 - exact_d) / N_LATTICE),
+        label=f"P(return by {2 * n_half}), d={dim}",
+    )
+    rows.append(f"| {dim} | {est_d:.3f} | {exact_d:.4f} |")
+display(
+    Markdown(
+        f"| d | simulated P(return by {2 * n_half}) | exact, (8.1)–(8.2) |\n|---|---|---|\n"
+        + "\n".join(rows)
+    )
+)
+assert exact_d < p_return_3d < exact_d + 0.02  # d = 3: already close to its limit 0.3405
+
+# %% [markdown]
+# **In the plane the return probability creeps towards 1.** For a recurrent walk the chance of
+# no return by $2N$ is close to $1/U_N$, $U_N = \sum_{n \le N} u_{2n} \approx \frac1\pi\log N$, so
+# $P(T_0 > 2N)$ falls only like $c/\log N$. The exact values:
+
+# %%
+u2d = lattice_return_probabilities(20_000, 2)
+f2d = first_returns_from_returns(u2d[:5_001])
+rows, prev = [], None
+for big in (10, 100, 1_000, 5_000):
+    escape = 1 - f2d[: big + 1].sum().item()
+    u_n = u2d[: big + 1].sum().item()
+    rows.append(f"| {big:,} | {escape:.4f} | {1 / u_n:.4f} | {escape * math.log(big):.3f} |")
+    assert prev is None or escape < prev  # decreasing towards 0 ...
+    assert 0.94 < escape * u_n < 1.0  # ... like 1/U_N
+    prev = escape
+display(
+    Markdown(
+        "| N | P(no return by 2N) | 1/U_N | P · log N |\n|---|---|---|---|\n" + "\n".join(rows)
+    )
+)
+growth = u2d.cumsum(0)
+assert_close(
+    growth[20_000] - growth[2_000],
+    math.log(10) / math.pi,
+    rtol=1e-3,
+    label="U_N grows like log(N)/pi",
+)
 
 # %% [markdown]
 # ## Exercises
@@ -582,6 +799,32 @@ check("01.6", answer)
 #   $1 - |p - q|$; the symmetric walk returns surely, but its mean return time is infinite.
 # * First passages are counted by Catalan numbers; the reflection principle turns
 #   "paths that touch 0" into "all paths from the mirror image".
+# * Time reversal turns the ballot theorem into the hitting-time theorem $P(T_r = n) = \frac rn P(S_n = r)$;
+#   $f_{2n} = u_{2n-2} - u_{2n}$ telescopes to $P(\text{no return by } 2N) = u_{2N}$, and from it
+#   the last return follows the arcsine law.
 # * Gambler's ruin is a boundary-value problem for a linear recurrence.
 # * Rescaled, the walk becomes Brownian motion and its law the heat kernel with
 #   $D = \Delta x^2 / (2\Delta t)$: the forward process of Chapter 05's diffusion models.
+# * Pólya: $\sum_n u_{2n}$ diverges in $d = 1, 2$ (recurrent) and converges in $d = 3$, where a
+#   walk returns with probability $1 - 1/U(1) \approx 0.3405$ (Watson's integral).
+#
+# ## References
+#
+# * W. Feller, *An Introduction to Probability Theory and Its Applications*, vol. 1, 3rd ed.,
+#   Wiley, 1968: ch. III (fluctuations in coin tossing: reflection, ballot, last return and the
+#   arcsine law), ch. XI (generating functions), ch. XIII (recurrent events, the renewal
+#   equation), ch. XIV (gambler's ruin, the diffusion limit).
+# * C. M. Grinstead and J. L. Snell, *Introduction to Probability*, AMS, 1997: ch. 10
+#   (generating functions), ch. 12 (random walks, including Pólya's theorem and the arcsine laws).
+# * G. Pólya, "Über eine Aufgabe der Wahrscheinlichkeitsrechnung betreffend die Irrfahrt im
+#   Straßennetz", *Math. Annalen* 84 (1921).
+# * G. N. Watson, "Three triple integrals", *Quart. J. Math.* 10 (1939).
+# * The chapter follows a Chinese blog series on random walks and generating functions (醉汉
+#   随机游走与母函数); its excerpt is not among `shared/seeds/`. The glossary maps its terms.
+#
+# **Glossary (中文 – English).** 随机游走 random walk · 醉汉游走 drunkard's walk ·
+# 母函数 / 生成函数 generating function · 概率母函数 probability generating function ·
+# 首达时 first-passage time · 首次返回 first return · 常返 recurrent · 暂留 transient ·
+# 反射原理 reflection principle · 选票定理 ballot theorem · 卡特兰数 Catalan numbers ·
+# 赌徒破产 gambler's ruin · 反正弦定律 arcsine law · 扩散极限 diffusion limit ·
+# 热方程 heat equation · 布朗运动 Brownian motion.

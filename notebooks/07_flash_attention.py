@@ -28,14 +28,16 @@
 # 2. derive safe softmax and online softmax, and prove that any chunking gives the same result;
 # 3. tile the forward pass (FlashAttention-2 order) and save only the log-sum-exp;
 # 4. derive the backward pass ($dV$, $dP$, $dS = P\circ(dP-\Delta)$, $dQ$, $dK$) and check it;
-# 5. count HBM traffic of standard vs tiled attention as a function of $N$, $d$, $M$;
-# 6. read a Triton kernel top to bottom and run it (on a GPU, or on the CPU through Triton's interpreter).
+# 5. count HBM traffic of standard vs tiled attention as a function of $N$, $d$, $M$, for both
+#    loop orders, and check the counts against a replay of the loops;
+# 6. pass an explicit attention mask (boolean or additive, as in PyTorch's SDPA);
+# 7. read a Triton kernel top to bottom and run it (on a GPU, or on the CPU through Triton's interpreter).
 #
 # **Prerequisites.** Matrix calculus for softmax, PyTorch autograd, the idea of a GPU memory
 # hierarchy (HBM vs on-chip SRAM).
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 10 s on a 2-core CPU; full mode
-# (larger N) about 15 s. On a GPU the Triton kernel is compiled and runs natively instead of
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 30 s on a 2-core CPU; full mode
+# (larger N) about 45 s. On a GPU the Triton kernel is compiled and runs natively instead of
 # in the interpreter.
 #
 # **Mode.** The set-up cell prints the mode this run uses: *fast* on a CPU, *full* where a GPU
@@ -52,20 +54,23 @@ from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from course_lib import runtime
 from course_lib.attention import (
     attention_flops,
     causal_mask,
+    io_model_mismatches,
     online_softmax,
     online_softmax_states,
+    replay_tiled_io,
     safe_softmax,
     standard_attention,
     standard_io,
     tiled_attention,
     tiled_attention_backward,
     tiled_attention_forward,
+    tiled_block_sizes,
     tiled_io,
     viz,
 )
@@ -93,8 +98,23 @@ N_TRITON = runtime.pick(fast=96, full=256)
 # $S$ and $P$ have $N^2$ entries each. A standard implementation runs three kernels and
 # round-trips both through HBM, the GPU's large but slow memory:
 # read $Q,K$ and write $S$; read $S$ and write $P$; read $P, V$ and write $O$. That is
-# $4Nd + 4N^2$ element transfers, $\Theta(Nd + N^2)$ — for $N = 16\,384$ and $d = 64$ the
-# $N^2$ terms are 250 times the $Nd$ terms.
+# $4Nd + 4N^2$ element transfers, $\Theta(Nd + N^2)$. The ratio of the $N^2$ terms to the $Nd$
+# terms is $4N^2 / 4Nd = N/d$: for $N = 16\,384$ and $d = 64$ (computed below) the score
+# matrices dominate by a factor of hundreds.
+
+# %%
+n_wall, d_wall = 16_384, 64
+io_wall = standard_io(n_wall, d_wall)
+quadratic_part = io_wall.total - 4 * n_wall * d_wall  # the S and P traffic, 4 N^2
+print(
+    f"N = {n_wall}, d = {d_wall}: N^2 terms / Nd terms = {quadratic_part / (4 * n_wall * d_wall):.0f} = N/d"
+)
+assert quadratic_part * d_wall == 4 * n_wall * d_wall * n_wall  # ratio N/d = 256 exactly
+
+
+# %% [markdown]
+# **Check (1.1) against PyTorch's `scaled_dot_product_attention`**, with and without the
+# causal mask.
 
 # %%
 q, k, v = (torch.randn(2, 4, 200, 32, generator=gen, dtype=torch.float64) for _ in range(3))
@@ -102,6 +122,32 @@ for is_causal in (False, True):
     ours = standard_attention(q, k, v, is_causal=is_causal)
     sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
     assert_close(ours, sdpa, atol=1e-12, label=f"standard attention vs SDPA, is_causal={is_causal}")
+
+# %% [markdown]
+# **Explicit masks.** `attn_mask` follows SDPA's convention: a boolean mask is True where a
+# query may attend a key, a floating mask is *added* to $S$ (so $-\infty$ masks, and a finite
+# bias such as ALiBi shifts scores); it must broadcast to $(\dots, N_q, N_k)$. A query whose keys
+# are all masked has no softmax: the library returns zeros (and zero, finite gradients), where
+# SDPA gives NaN in older PyTorch versions and some backends. The check below compares on the
+# other rows and shows the convention on the empty one.
+
+# %%
+keep = torch.rand(2, 1, 200, 200, generator=gen) > 0.3  # broadcast over the 4 heads
+keep[0, 0, 5] = False  # query 5 of batch 0 sees no key
+additive = torch.zeros(keep.shape, dtype=torch.float64).masked_fill(~keep, float("-inf"))
+sdpa_m = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+rows_ok = keep.expand(2, 4, 200, 200).any(-1)
+for name, mask in (("boolean", keep), ("additive", additive)):
+    ours_m = standard_attention(q, k, v, attn_mask=mask)
+    tiled_m, _ = tiled_attention_forward(q, k, v, attn_mask=mask, block_q=64, block_k=48)
+    for impl, o_m in (("standard", ours_m), ("tiled", tiled_m)):
+        assert_close(
+            o_m[rows_ok], sdpa_m[rows_ok], atol=1e-12, label=f"{impl}, {name} mask vs SDPA"
+        )
+        assert (o_m[0, :, 5] == 0).all()  # the fully masked row gives zeros, not NaN
+print(
+    f"SDPA on the fully masked row: {'NaN' if sdpa_m[0, 0, 5].isnan().any() else 'zeros'}; ours: zeros"
+)
 
 # %% [markdown]
 # **Measured: peak memory grows like $N^2$.** `peak_tensor_bytes` counts the bytes of live
@@ -303,32 +349,86 @@ assert torch.autograd.gradcheck(
 )
 print("gradcheck passed")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · IO complexity
 #
 # Standard attention moves $4Nd + 4N^2$ elements (section 1). The tiled pass, with on-chip
-# memory $M$ and the FlashAttention paper's block sizes $B_c = \lceil M/4d\rceil$,
-# $B_r = \min(B_c, d)$, reads $Q$ once, reads $K$ and $V$ once per query block
-# ($T_r = \lceil N/B_r\rceil$ times) and writes $O$ and $L$ once:
+# memory $M$ (elements) and the FlashAttention paper's block sizes $B_c = \lceil M/4d\rceil$,
+# $B_r = \min(B_c, d)$, has $T_r = \lceil N/B_r\rceil$ query blocks and $T_c = \lceil N/B_c\rceil$
+# key blocks. Its traffic depends on the **loop order**:
 #
-# $$\text{tiled traffic} = Nd + 2Nd\,T_r + Nd + N = \Theta\!\left(\frac{N^2 d^2}{M}\right)
-#   \quad (d \le M \le Nd). \tag{5.2}$$
+# * **FlashAttention-2 order** (our loops: $Q_i$ outer, $K_j, V_j$ inner; $o, \ell, m$ stay on
+#   chip): read $Q$ once, all of $K$ and $V$ once per query block, write $O$ and $L$ once,
 #
-# Both grow like $N^2$, but the tiled constant is $2d/B_r$ instead of 4 and, in the regime
-# $B_r < d$, shrinks as $M$ grows; a real kernel also keeps $S$ and $P$ in registers at
-# full precision and fuses three kernels into one.
+# $$\text{reads } Nd + 2Nd\,T_r, \qquad \text{writes } Nd + N. \tag{5.2a}$$
+#
+# * **FlashAttention-1 order** ($K_j, V_j$ outer, $Q_i$ inner; $O, \ell, m$ live in HBM and are
+#   read and written back for every key block): reads $2Nd + T_c(2Nd + 2N)$, writes
+#   $(T_c + 1)(Nd + 2N)$. (5.2b)
+#
+# So (5.2b) $\approx 12N^2d^2/M = \Theta(N^2d^2/M)$ for $4d \le M \le 4Nd$. But (5.2a)
+# $\approx 8N^2d^2/M$ only while $B_r = B_c < d$, i.e. $4d \le M < 4d^2$; from $M \ge 4d^2$ on,
+# $B_r$ is capped at $d$ and the traffic is **flat at $\approx 2N^2$** however large $M$ is.
+# (FlashAttention-2 kernels escape this by choosing $B_r$ freely, e.g. 128 rows.)
+#
+# **Check (5.2a)–(5.2b) against a replay.** `replay_tiled_io` walks the loops of either order
+# block by block (ragged last blocks included) and adds up every element loaded and stored; the
+# closed forms must equal it exactly on a grid of $N$ and $M$. (Unit tests show this comparison
+# fails for $T_r = \lfloor N/B_r \rfloor$, for a forgotten initial write of $O, \ell, m$, and for a
+# replay that drops one row.)
 
 # %%
-display(viz.io_figure(d=64, m=100_000))
-n_io, d_io = 4096, 64
-assert standard_io(n_io, d_io).total == 4 * n_io * d_io + 4 * n_io**2
-traffic = {m: tiled_io(n_io, d_io, m).total for m in (4 * d_io * 8, 4 * d_io * 16, 4 * d_io * 32)}
-print({m: f"{t:,}" for m, t in traffic.items()})
-ms = sorted(traffic)
-assert all(1.9 < traffic[a] / traffic[b] < 2.1 for a, b in pairwise(ms))  # Theta(1/M) while B_r < d
+display(show_source(replay_tiled_io))
+d_io = 64
+m_grid = (
+    4 * d_io,
+    300,
+    4 * d_io * 8,
+    4 * d_io * d_io,
+    4 * d_io * d_io + 7,
+    100_000,
+    4 * d_io * 4096,
+)
+assert io_model_mismatches(tiled_io, (1, 7, 100, 257, 4096), d_io, m_grid) == []
+print(f"(5.2a) and (5.2b) equal the replayed counts for all {2 * 5 * len(m_grid)} cases")
+
+# %% [markdown]
+# **The ranges, from the replay.** $N = 4096$, $d = 64$ (so $4d^2 = 16\,384$):
+
+# %%
+n_io = 4096
+
+
+def replayed(m: int, order: str) -> int:
+    """HBM elements moved by the replayed loops with the paper's block sizes for memory M."""
+    return replay_tiled_io(n_io, d_io, *tiled_block_sizes(d_io, m), order).total
+
+
+rows = [
+    f"| {m:,} | {tiled_block_sizes(d_io, m)} | {replayed(m, 'fa2'):,} | {replayed(m, 'fa1'):,} |"
+    for m in (
+        4 * d_io * 8,
+        4 * d_io * 16,
+        4 * d_io * 32,
+        4 * d_io * d_io,
+        8 * d_io * d_io,
+        64 * d_io * d_io,
+    )
+]
+display(
+    Markdown("| M | (B_r, B_c) | FA-2 order | FA-1 order |\n|---|---|---|---|\n" + "\n".join(rows))
+)
+below = [replayed(4 * d_io * b, "fa2") for b in (8, 16, 32)]  # M < 4d^2: B_r = B_c < d
+assert all(1.9 < a / b < 2.1 for a, b in pairwise(below))  # Theta(1/M): doubling M halves it
+flat = {replayed(m, "fa2") for m in (4 * d_io * d_io, 8 * d_io * d_io, 64 * d_io * d_io)}
+assert len(flat) == 1 and abs(flat.pop() / (2 * n_io**2) - 1) < 0.05  # flat at ~2 N^2
+fa1 = [replayed(4 * d_io * b, "fa1") for b in (64, 128, 256)]  # M >= 4d^2, B_c << N
+assert all(1.9 < a / b < 2.1 for a, b in pairwise(fa1))  # FA-1 order: still Theta(1/M)
 assert (
     tiled_io(2 * n_io, d_io, 100_000).total / tiled_io(n_io, d_io, 100_000).total > 3.9
 )  # Theta(N^2)
+display(viz.io_memory_figure(n=n_io, d=d_io))
+display(viz.io_figure(d=64, m=100_000))
 
 # %% [markdown]
 # **Relating counts to time.** On the CPU, memory traffic is not the bottleneck of our plain
@@ -338,13 +438,17 @@ assert (
 
 # %%
 times = {}
+inputs = {n: tuple(torch.randn(1, 4, n, 64, generator=gen) for _ in range(3)) for n in NS_MEMORY}
+for n in NS_MEMORY:  # warm up every size first: allocator, thread pool, caches
+    for _ in range(2):
+        standard_attention(*inputs[n])
 for n in NS_MEMORY:
-    qn, kn, vn = (torch.randn(1, 4, n, 64, generator=gen) for _ in range(3))
-    standard_attention(qn, kn, vn)
-    start = time.perf_counter()
-    for _ in range(3):
-        standard_attention(qn, kn, vn)
-    times[n] = (time.perf_counter() - start) / 3
+    runs = []
+    for _ in range(5):  # the best of 5 runs: the least disturbed by other work on the machine
+        start = time.perf_counter()
+        standard_attention(*inputs[n])
+        runs.append(time.perf_counter() - start)
+    times[n] = min(runs)
     print(
         f"N = {n:5d}: standard attention {1e3 * times[n]:7.2f} ms,"
         f" {attention_flops(4, n, 64) / times[n] / 1e9:6.1f} GFLOP/s"
@@ -473,5 +577,31 @@ check("07.6", answer)
 # * Tiling with online softmax gives the exact output with $\Theta(N)$ memory; saving the
 #   log-sum-exp lets the backward pass recompute $P$ block by block, with
 #   $dS = P \circ (dP - \Delta)$, $\Delta = \mathrm{rowsum}(dO \circ O)$.
+# * Masks follow SDPA's convention (boolean keep, or additive); a fully masked row gives zeros.
+# * HBM traffic depends on the loop order: the FlashAttention-1 order moves $\Theta(N^2d^2/M)$
+#   elements for $4d \le M \le 4Nd$; the FlashAttention-2 order with $B_r = \min(\lceil M/4d\rceil, d)$
+#   does so only for $M < 4d^2$ and is flat at $\approx 2N^2$ beyond — both checked against a
+#   replay of the loops.
 # * The Triton kernel is the same algorithm with blocks in registers and shared memory; the
 #   same source runs on the CPU interpreter for checking and on a GPU for speed.
+#
+# ## References
+#
+# * T. Dao, D. Y. Fu, S. Ermon, A. Rudra, C. Ré, "FlashAttention: Fast and Memory-Efficient
+#   Exact Attention with IO-Awareness", NeurIPS 2022 (arXiv:2205.14135): Algorithm 1, Theorem 2.
+# * T. Dao, "FlashAttention-2: Faster Attention with Better Parallelism and Work Partitioning",
+#   ICLR 2024 (arXiv:2307.08691): the loop order and backward pass used here.
+# * M. Milakov, N. Gimelshein, "Online normalizer calculation for softmax", 2018
+#   (arXiv:1805.02867): online softmax (2.2).
+# * M. N. Rabe, C. Staats, "Self-attention Does Not Need O(n²) Memory", 2021
+#   (arXiv:2112.05682): chunked attention with running statistics.
+# * A. Vaswani et al., "Attention Is All You Need", NeurIPS 2017: attention (1.1).
+# * PyTorch documentation, `torch.nn.functional.scaled_dot_product_attention` (mask convention).
+# * The chapter follows a Chinese blog series on FlashAttention; its excerpt is not among
+#   `shared/seeds/`. The glossary maps its terms.
+#
+# **Glossary (中文 – English).** 注意力 attention · 自注意力 self-attention ·
+# 分块 tiling · 在线softmax online softmax · 安全softmax safe softmax ·
+# 显存 / 高带宽内存 HBM (GPU memory) · 片上内存 / 共享内存 on-chip SRAM / shared memory ·
+# 访存 / IO复杂度 memory traffic / IO complexity · 重计算 recomputation ·
+# 因果掩码 causal mask · 前向 / 反向传播 forward / backward pass · 核函数 kernel.
