@@ -401,39 +401,66 @@ class TileConfig(NamedTuple):
     num_stages: int
 
 
-# GPU configurations per kernel, for head dims up to 64 and up to 128; the first that fits the
-# device's shared memory is the default. Rules (checked by the tests): the rows of every block
-# product, BLOCK_M for the forward and dQ, BLOCK_N for dK/dV, are at least 16 per warp, so no
-# warp repeats another's products (a 64-row tile on 8 warps computes everything twice); the
-# inner block divides the outer one, so the diagonal blocks are whole steps of the loop.
+# GPU configurations per architecture (sm_90 Hopper, sm_80 Ampere and later non-Hopper) and
+# kernel, for head dims up to 64 and up to 128; the first that fits the device's shared memory
+# is the default, and compiles without register spills for 16-bit inputs (the compile test
+# checks it). Rules (checked by the tests): the rows of every block product, BLOCK_M for the
+# forward and dQ, BLOCK_N for dK/dV, are at least 16 per warp, so no warp repeats another's
+# products (a 64-row tile on 8 warps computes everything twice); the inner block divides the
+# outer one, so the diagonal blocks are whole steps of the loop.
 _C = TileConfig
-GPU_CONFIGS: dict[str, dict[int, list[TileConfig]]] = {
-    "fwd": {
-        64: [_C(128, 64, 4, 3), _C(128, 128, 8, 3), _C(128, 64, 4, 4), _C(64, 64, 4, 3)],
-        128: [_C(128, 64, 8, 3), _C(128, 128, 8, 2), _C(128, 32, 4, 3), _C(64, 64, 4, 2)],
+GPU_CONFIGS: dict[int, dict[str, dict[int, list[TileConfig]]]] = {
+    90: {
+        "fwd": {
+            64: [_C(128, 64, 4, 3), _C(128, 128, 8, 3), _C(64, 64, 4, 3)],
+            128: [_C(128, 64, 8, 3), _C(128, 64, 8, 2), _C(64, 64, 4, 2)],
+        },
+        "dkdv": {
+            64: [_C(64, 128, 8, 2), _C(32, 128, 8, 2), _C(32, 64, 4, 3)],
+            128: [_C(32, 128, 8, 2), _C(32, 64, 4, 2)],
+        },
+        "dq": {
+            64: [_C(128, 32, 4, 3), _C(128, 64, 8, 2), _C(64, 32, 4, 3)],
+            128: [_C(128, 32, 8, 2), _C(128, 64, 8, 2), _C(64, 32, 4, 2)],
+        },
     },
-    "dkdv": {
-        64: [_C(32, 128, 4, 3), _C(64, 128, 8, 2), _C(32, 64, 4, 3), _C(64, 64, 4, 2)],
-        128: [_C(32, 128, 8, 2), _C(64, 128, 8, 2), _C(32, 64, 4, 2), _C(64, 64, 4, 2)],
-    },
-    "dq": {
-        64: [_C(128, 32, 4, 3), _C(128, 64, 8, 2), _C(64, 32, 4, 3), _C(64, 64, 4, 2)],
-        128: [_C(128, 32, 8, 2), _C(128, 64, 8, 2), _C(64, 32, 4, 2), _C(64, 64, 4, 2)],
+    80: {
+        "fwd": {
+            64: [_C(128, 128, 8, 3), _C(64, 64, 4, 3), _C(128, 64, 8, 3)],
+            128: [_C(128, 32, 8, 2), _C(64, 32, 4, 2), _C(128, 64, 8, 3)],
+        },
+        "dkdv": {
+            64: [_C(32, 64, 4, 3), _C(64, 128, 8, 2), _C(32, 128, 8, 2)],
+            128: [_C(32, 64, 4, 2), _C(32, 128, 8, 2)],
+        },
+        "dq": {
+            64: [_C(128, 64, 8, 2), _C(64, 32, 4, 3), _C(128, 32, 4, 3)],
+            128: [_C(128, 32, 8, 2), _C(64, 32, 4, 2)],
+        },
     },
 }
+KINDS = ("fwd", "dkdv", "dq")
 PREPROCESS_CONFIG = _C(128, 1, 4, 1)  # Delta: BLOCK_M rows per program
 # Under the interpreter small blocks keep the NumPy emulation fast; the inner block is half the
 # outer one so that the diagonal logic is exercised with unequal blocks, as on a GPU.
 INTERPRETER_CONFIGS = {"fwd": _C(32, 16, 4, 1), "dkdv": _C(16, 32, 4, 1), "dq": _C(32, 16, 4, 1)}
 
 
-def kernel_configs(kind: str, block_d: int) -> list[TileConfig]:
-    """The GPU configurations of kernel ``kind`` ('fwd', 'dkdv', 'dq') for a padded head dim."""
-    if kind not in GPU_CONFIGS:
-        raise ValueError(f"kind must be one of {sorted(GPU_CONFIGS)}, got {kind!r}")
+def _arch(major: int) -> int:
+    """The table for a compute capability major version: Hopper (9) or the Ampere one."""
+    return 90 if major == 9 else 80
+
+
+def kernel_configs(kind: str, block_d: int, arch: int = 90) -> list[TileConfig]:
+    """GPU configurations of kernel ``kind`` ('fwd', 'dkdv', 'dq') for a padded head dim
+    and an architecture (90: sm_90; 80: sm_80 and other non-Hopper GPUs)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
     if block_d not in (16, 32, 64, 128):
         raise ValueError(f"block_d must be 16, 32, 64 or 128, got {block_d}")
-    return GPU_CONFIGS[kind][64 if block_d <= 64 else 128]
+    if arch not in GPU_CONFIGS:
+        raise ValueError(f"arch must be one of {sorted(GPU_CONFIGS)}, got {arch!r}")
+    return GPU_CONFIGS[arch][kind][64 if block_d <= 64 else 128]
 
 
 def shared_memory_estimate(kind: str, cfg: TileConfig, block_d: int, elem_bytes: int) -> int:
@@ -453,16 +480,22 @@ def shared_memory_estimate(kind: str, cfg: TileConfig, block_d: int, elem_bytes:
         return 2 * bn * tile + stages * bm * (2 * tile + 8) + scratch
     if kind == "dq":
         return 2 * bm * tile + 2 * stages * bn * tile + scratch
-    raise ValueError(f"kind must be one of {sorted(GPU_CONFIGS)}, got {kind!r}")
+    raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
 
 
-def _fitting(kind: str, block_d: int, elem_bytes: int, max_shared: int) -> list[TileConfig]:
+def _fitting(
+    kind: str, block_d: int, elem_bytes: int, max_shared: int, arch: int = 90
+) -> list[TileConfig]:
     """The configurations that fit ``max_shared`` bytes, in table order (at least one)."""
-    configs = kernel_configs(kind, block_d)
+    configs = kernel_configs(kind, block_d, arch)
     fit = [c for c in configs if shared_memory_estimate(kind, c, block_d, elem_bytes) <= max_shared]
     if fit:
         return fit
     return [min(configs, key=lambda c: shared_memory_estimate(kind, c, block_d, elem_bytes))]
+
+
+def _device_arch(device: torch.device) -> int:
+    return _arch(torch.cuda.get_device_capability(device)[0])
 
 
 def _max_shared(device: torch.device) -> int:
@@ -478,12 +511,12 @@ def _autotune_enabled() -> bool:
 def _tuned(kernel, kind: str):
     """``kernel`` autotuned over every table entry of ``kind``, pruned per launch to the
     entries of its head dim that fit the device's shared memory (the key includes dtypes)."""
-    entries = sorted({c for table in GPU_CONFIGS[kind].values() for c in table})
+    entries = sorted({c for a in GPU_CONFIGS.values() for table in a[kind].values() for c in table})
 
     def prune(configs, named_args, **kwargs):
         meta = {**named_args, **kwargs}
-        block_d, elem = meta["BLOCK_D"], meta["Q"].element_size()
-        fit = set(_fitting(kind, block_d, elem, _max_shared(meta["Q"].device)))
+        block_d, elem, device = meta["BLOCK_D"], meta["Q"].element_size(), meta["Q"].device
+        fit = set(_fitting(kind, block_d, elem, _max_shared(device), _device_arch(device)))
         keep = [c for c in configs if _from_triton(c) in fit]
         return keep
 
@@ -530,7 +563,8 @@ def _launch(kind: str, kernel, n_rows: int, z: int, args: tuple, block_d: int, *
             LAST_CONFIGS[kind] = _from_triton(tuned.best_config)
         return
     if device.type == "cuda":
-        cfg = _fitting(kind, block_d, args[0].element_size(), _max_shared(device))[0]
+        elem = args[0].element_size()
+        cfg = _fitting(kind, block_d, elem, _max_shared(device), _device_arch(device))[0]
     else:
         cfg = INTERPRETER_CONFIGS[kind]
     block = cfg.block_n if kind == "dkdv" else cfg.block_m

@@ -4,6 +4,8 @@ Importing ``course_lib.attention.triton_kernel`` on a machine without CUDA switc
 to its interpreter before the kernels are defined, so these tests run in CI on the CPU.
 """
 
+import itertools
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -109,26 +111,27 @@ def test_gpu_config_tables_follow_the_rules():
         shared_memory_estimate,
     )
 
-    for kind in ("fwd", "dkdv", "dq"):
-        for d in (16, 32, 64, 128):
-            for cfg in kernel_configs(kind, d):
-                outer, inner = (
-                    (cfg.block_n, cfg.block_m) if kind == "dkdv" else (cfg.block_m, cfg.block_n)
-                )
-                assert outer >= 16 * cfg.num_warps, (kind, d, cfg)
-                assert outer % inner == 0, (kind, d, cfg)
+    for kind, d, arch in itertools.product(("fwd", "dkdv", "dq"), (16, 32, 64, 128), (80, 90)):
+        for cfg in kernel_configs(kind, d, arch):
+            outer, inner = (
+                (cfg.block_n, cfg.block_m) if kind == "dkdv" else (cfg.block_m, cfg.block_n)
+            )
+            assert outer >= 16 * cfg.num_warps, (kind, d, cfg)
+            assert outer % inner == 0, (kind, d, cfg)
     a100, h100 = 166912, 232448
-    for kind in ("fwd", "dkdv", "dq"):
-        for elem in (2, 4):
-            for limit in (a100, h100):
-                fit = _fitting(kind, 128, elem, limit)
-                assert all(shared_memory_estimate(kind, c, 128, elem) <= limit for c in fit)
+    for kind, elem, (arch, limit) in itertools.product(
+        ("fwd", "dkdv", "dq"), (2, 4), ((80, a100), (90, h100))
+    ):
+        fit = _fitting(kind, 128, elem, limit, arch)
+        assert all(shared_memory_estimate(kind, c, 128, elem) <= limit for c in fit)
     # fp32 d = 128 on an A100: the largest backward tiles do not fit and are pruned
-    assert len(_fitting("dkdv", 128, 4, a100)) < len(kernel_configs("dkdv", 128))
+    assert len(_fitting("dkdv", 128, 4, a100, 80)) < len(kernel_configs("dkdv", 128, 80))
     with pytest.raises(ValueError, match="kind must be one of"):
         kernel_configs("bwd", 64)
     with pytest.raises(ValueError, match="block_d must be 16, 32, 64 or 128, got 48"):
         kernel_configs("fwd", 48)
+    with pytest.raises(ValueError, match="arch must be one of"):
+        kernel_configs("fwd", 64, 75)
 
 
 @needs_interpreter
