@@ -129,7 +129,12 @@ def _compile_records() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def records() -> list[dict]:
-    return _compile_records()
+    recs = _compile_records()
+    dump = os.environ.get("COURSE_COMPILE_RECORDS")  # optional: keep them for a report
+    if dump:
+        with open(dump, "w") as f:
+            json.dump(recs, f)
+    return recs
 
 
 def _name(r: dict) -> str:
