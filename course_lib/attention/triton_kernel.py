@@ -528,7 +528,7 @@ def _tuned(kernel, kind: str):
                 num_stages=c.num_stages,
             )
             for c in entries
-        ],  # fmt: skip
+        ],
         key=["n_q", "n_k", "HEAD_DIM", "CAUSAL"],
         prune_configs_by={"early_config_prune": prune},
     )(kernel)
