@@ -4,6 +4,8 @@ Importing ``course_lib.attention.triton_kernel`` on a machine without CUDA switc
 to its interpreter before the kernels are defined, so these tests run in CI on the CPU.
 """
 
+import itertools
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -59,6 +61,28 @@ def test_interpreter_forward_backward(dtype, causal, n, d):
 
 
 @needs_interpreter
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+@pytest.mark.parametrize("n_q, n_k, d", [(40, 71, 16), (71, 40, 64), (17, 50, 128), (50, 17, 32)])
+def test_interpreter_causal_cross_lengths(dtype, n_q, n_k, d):
+    """Causal with N_q != N_k (top-left aligned, as SDPA): queries past N_k see every key,
+    keys past N_q get no gradient; ragged lengths leave partial diagonal and tail blocks."""
+    q = _inputs(1, 2, n_q, d, dtype, seed=n_q)[0].requires_grad_()
+    _, k, v = _inputs(1, 2, n_q, d, dtype, seed=n_k, n_k=n_k)
+    k, v = k.requires_grad_(), v.requires_grad_()
+    out = flash_attention(q, k, v, is_causal=True)
+    d_out = torch.randn(out.shape, generator=torch.Generator().manual_seed(2), dtype=dtype)
+    grads = torch.autograd.grad(out, (q, k, v), d_out)
+    ref, ref_grads = _reference_and_grads(q, k, v, d_out, True)
+    tol = TOL[dtype]
+    assert (out.double() - ref).abs().max() < tol
+    for name, got, want in zip("qkv", grads, ref_grads, strict=True):
+        err = (got.double() - want).abs().max().item()
+        assert err < 4 * tol * max(1.0, want.abs().max().item()), f"d{name}: {err}"
+    if n_k > n_q:  # keys j >= N_q are seen by no query
+        assert grads[1][..., n_q:, :].abs().max() == 0 and grads[2][..., n_q:, :].abs().max() == 0
+
+
+@needs_interpreter
 def test_interpreter_cross_attention_lengths_and_batch_dims():
     q, _, _ = _inputs(3, 1, 40, 32, torch.float32)
     _, k, v = _inputs(3, 1, 40, 32, torch.float32, n_k=70, seed=1)
@@ -76,6 +100,45 @@ def test_interpreter_matches_sdpa_with_custom_scale():
     got = flash_attention(q, k, v, is_causal=True, scale=0.3)
     want = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3)
     assert torch.allclose(got, want, atol=2e-5)
+
+
+def test_gpu_config_tables_follow_the_rules():
+    """No warp repeats another's products (outer block >= 16 rows per warp); the inner block
+    divides the outer one; the shared-memory pruning keeps only what fits, per device."""
+    from course_lib.attention.triton_kernel import (
+        _fitting,
+        kernel_configs,
+        shared_memory_estimate,
+    )
+
+    for kind, d, arch in itertools.product(("fwd", "dkdv", "dq"), (16, 32, 64, 128), (80, 90)):
+        for cfg in kernel_configs(kind, d, arch):
+            outer, inner = (
+                (cfg.block_n, cfg.block_m) if kind == "dkdv" else (cfg.block_m, cfg.block_n)
+            )
+            assert outer >= 16 * cfg.num_warps, (kind, d, cfg)
+            assert outer % inner == 0, (kind, d, cfg)
+    a100, h100 = 166912, 232448
+    for kind, elem, (arch, limit) in itertools.product(
+        ("fwd", "dkdv", "dq"), (2, 4), ((80, a100), (90, h100))
+    ):
+        fit = _fitting(kind, 128, elem, limit, arch)
+        assert all(shared_memory_estimate(kind, c, 128, elem) <= limit for c in fit)
+    # fp32 d = 128 on an A100: the largest backward tiles do not fit and are pruned
+    assert len(_fitting("dkdv", 128, 4, a100, 80)) < len(kernel_configs("dkdv", 128, 80))
+    with pytest.raises(ValueError, match="kind must be one of"):
+        kernel_configs("bwd", 64)
+    with pytest.raises(ValueError, match="block_d must be 16, 32, 64 or 128, got 48"):
+        kernel_configs("fwd", 48)
+    with pytest.raises(ValueError, match="arch must be one of"):
+        kernel_configs("fwd", 64, 75)
+
+
+@needs_interpreter
+def test_interpreter_rejects_empty_sequences():
+    q, k, v = _inputs(1, 1, 8, 16, torch.float32)
+    with pytest.raises(ValueError, match="N_q and N_k must be at least 1, got 8 and 0"):
+        flash_attention(q, k[..., :0, :], v[..., :0, :])
 
 
 @pytest.mark.parametrize(
