@@ -457,10 +457,13 @@ for n in NS_MEMORY:
 # %% [markdown]
 # ## 6 · The Triton kernel
 #
-# `course_lib/attention/triton_kernel.py` holds three kernels: the forward (one program per
-# block of 128 query rows on a GPU, looping over key blocks with (3.1), accumulating in fp32,
-# using $e^x = 2^{x\log_2 e}$), and the two backward kernels of FlashAttention-2 (one program
-# per key block accumulates $dK, dV$; one per query block accumulates $dQ$, so no atomics).
+# `course_lib/attention/triton_kernel.py` holds four kernels: the forward (one program per
+# block of query rows, block sizes tuned per GPU architecture, looping over key blocks with
+# (3.1), accumulating in fp32, with $e^x = 2^{x\log_2 e}$ and the log-sum-exp stored in log2
+# units), a small preprocess kernel for $\Delta_i = \mathrm{rowsum}(dO_i \circ O_i)$, and the two
+# backward kernels of FlashAttention-2: one program per key block accumulates $dK, dV$ (it
+# computes $S^\top = K Q^\top$ directly, so $P^\top$ and $dS^\top$ feed the products without
+# transposes), one per query block accumulates $dQ$, so no atomics are needed.
 # `flash_attention(q, k, v, is_causal=..., scale=...)` has the call shape of
 # `F.scaled_dot_product_attention` and is a `torch.autograd.Function`.
 #
