@@ -236,7 +236,7 @@ def sgd_least_squares_moments(
     for k in range(n_iter):
         m_k, P_k = mu[k], P[k]
         APA = (A @ P_k @ A).mean(0)  # (1/n) sum A_i P A_i
-        Amb = (X @ m_k * X).T @ b / n  # (1/n) sum A_i mu b_i^T, A_i mu = x_i (x_i^T mu)
+        Amb = ((X @ m_k).unsqueeze(1) * X).T @ b / n  # (1/n) sum A_i mu b_i^T, A_i mu = x_i (x_i^T mu)
         noise = (1 - inv_m) * H @ P_k @ H + inv_m * (APA + Amb + Amb.T + bb)
         P[k + 1] = P_k - a[k] * (H @ P_k + P_k @ H) + a[k] ** 2 * noise
         mu[k + 1] = m_k - a[k] * H @ m_k
