@@ -450,7 +450,9 @@ pts = viz.mean_data()
 x_bar = pts.mean(0)
 tr_sigma = float(((pts - x_bar) ** 2).sum(1).mean())
 for m in (1, 8):
-    it = sgd_mean(pts, torch.zeros(RUNS, 2, dtype=F64), PowerStep(), 50, batch_size=m, generator=gen)
+    it = sgd_mean(
+        pts, torch.zeros(RUNS, 2, dtype=F64), PowerStep(), 50, batch_size=m, generator=gen
+    )
     e2 = ((it[50] - x_bar) ** 2).sum(-1)
     assert_within_se(e2.mean(), tr_sigma / (50 * m), e2.std() / math.sqrt(RUNS), label=f"m = {m}")
 bgd_mean = sgd_mean(pts, torch.zeros(1, 2, dtype=F64), PowerStep(), 3, batch_size=None)

@@ -14,7 +14,7 @@ Since k w_{k+1} = (k - 1) w_k + x_k, the same numbers come from the incremental 
 
 a weighted average: unrolling (1.3),
 
-    w_{n+1} = prod_{i=1}^{n} (1 - a_i) w_1 + sum_{i=1}^{n} a_i prod_{j=i+1}^{n} (1 - a_j) x_i.  (1.4)
+    w_{n+1} = prod_{i<=n} (1 - a_i) w_1 + sum_{i<=n} a_i prod_{i<j<=n} (1 - a_j) x_i.      (1.4)
 
 A constant a weighs the last samples most (an exponential moving average): its mean still
 tends to E[X], but for i.i.d. samples with variance s^2 its variance tends to

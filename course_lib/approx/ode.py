@@ -53,9 +53,7 @@ def solve_mean_ode(
     if ts.size and np.any(np.diff(ts) < 0):
         raise ValueError("t must be non-decreasing")
     t_end = float(ts[-1]) if ts.size else 0.0
-    sol = solve_ivp(
-        lambda _t, w: -g(w), (0.0, t_end), [w0], t_eval=ts, rtol=rtol, atol=rtol * 1e-2
-    )
+    sol = solve_ivp(lambda _t, w: -g(w), (0.0, t_end), [w0], t_eval=ts, rtol=rtol, atol=rtol * 1e-2)
     if not sol.success:
         raise ValueError(f"solve_ivp failed: {sol.message}")
     return torch.from_numpy(sol.y[0].copy())

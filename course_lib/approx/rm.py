@@ -105,7 +105,9 @@ def robbins_monro(
     1-D tensor. Iterates that overflow raise ``ValueError`` (lower the steps).
     """
     if not callable(g):
-        raise TypeError(f"g must be callable as g(w) -> tensor shaped like w, got {type(g).__name__}")
+        raise TypeError(
+            f"g must be callable as g(w) -> tensor shaped like w, got {type(g).__name__}"
+        )
     w1 = check_tensor(w1, "w1", min_dim=0)
     n_iter = check_int(n_iter, "n_iter")
     check_generator(generator)

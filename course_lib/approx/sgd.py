@@ -29,8 +29,9 @@ away and randomly near the optimum.
 
     mu_{k+1} = (I - a_k H) mu_k,
     P_{k+1} = P_k - a_k (H P_k + P_k H)
-              + a_k^2 [ (1 - 1/m) H P_k H + (1/m)(1/n) sum_i (A_i P_k A_i + A_i mu_k b_i^T
-                                                              + b_i mu_k^T A_i + b_i b_i^T) ],  (5.6)
+              + a_k^2 [ (1 - 1/m) H P_k H
+                        + (1/m)(1/n) sum_i (A_i P_k A_i + A_i mu_k b_i^T
+                                            + b_i mu_k^T A_i + b_i b_i^T) ],     (5.6)
 
 (1/m -> 0 for BGD), so E||w_k - w*||^2 = tr P_k is known without simulation.
 """
@@ -63,7 +64,8 @@ def _check_xy(X: object, y: object) -> tuple[torch.Tensor, torch.Tensor]:
     y = check_tensor(y, "y", min_dim=1)
     if X.dim() != 2 or y.dim() != 1 or X.shape[0] != y.shape[0]:
         raise ValueError(
-            f"X must be (n, d) and y (n,) with the same n, got {tuple(X.shape)} and {tuple(y.shape)}"
+            "X must be (n, d) and y (n,) with the same n, got "
+            f"{tuple(X.shape)} and {tuple(y.shape)}"
         )
     if X.dtype != y.dtype or X.device != y.device:
         raise ValueError(f"X and y must share dtype and device, got {X.dtype}, {y.dtype}")
@@ -236,7 +238,9 @@ def sgd_least_squares_moments(
     for k in range(n_iter):
         m_k, P_k = mu[k], P[k]
         APA = (A @ P_k @ A).mean(0)  # (1/n) sum A_i P A_i
-        Amb = ((X @ m_k).unsqueeze(1) * X).T @ b / n  # (1/n) sum A_i mu b_i^T, A_i mu = x_i (x_i^T mu)
+        Amb = (
+            ((X @ m_k).unsqueeze(1) * X).T @ b / n
+        )  # (1/n) sum A_i mu b_i^T, A_i mu = x_i (x_i^T mu)
         noise = (1 - inv_m) * H @ P_k @ H + inv_m * (APA + Amb + Amb.T + bb)
         P[k + 1] = P_k - a[k] * (H @ P_k + P_k @ H) + a[k] ** 2 * noise
         mu[k + 1] = m_k - a[k] * H @ m_k

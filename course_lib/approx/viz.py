@@ -69,7 +69,9 @@ def rm_explorer_figure(
         ax_s.plot(k, med, color=COLORS[0], label="median")
         ax_s.axhline(prob.root, color="k", ls="--", lw=0.8)
         ax_s.set_xscale("log")
-        label_axes(ax_s, "iteration k", "iterate w_k", f"spread over {n_runs} runs, a_k = {schedule}")
+        label_axes(
+            ax_s, "iteration k", "iterate w_k", f"spread over {n_runs} runs, a_k = {schedule}"
+        )
         ax_s.legend(fontsize=8)
         rms = np.sqrt((err**2).mean(axis=1))
         ax_e.loglog(k, rms, color=COLORS[3], label="RMS error")
@@ -167,7 +169,9 @@ def dvoretzky_figure(n_iter: int = 1000, n_runs: int = 2000, seed: int = 0) -> F
     with course_style():
         fig, ax = new_figure(width=6.4, height=3.8)
         for i, (name, (al, be)) in enumerate(DVORETZKY_CASES.items()):
-            d = dvoretzky_process(al, be, n_iter, torch.ones(n_runs, dtype=torch.float64), generator=gen)
+            d = dvoretzky_process(
+                al, be, n_iter, torch.ones(n_runs, dtype=torch.float64), generator=gen
+            )
             mean, var = dvoretzky_moments(al, be, n_iter, 1.0, 1.0)
             ax.loglog(k, (d**2).mean(-1).numpy(), color=COLORS[i], lw=1, label=name)
             ax.loglog(k[marks], (mean**2 + var).numpy()[marks], "o", ms=4, color=COLORS[i])

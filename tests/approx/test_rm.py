@@ -78,7 +78,9 @@ def test_summable_steps_stop_short_of_the_root():
     bound = 4.0 - (1 + b) * sched.total
     dist = (w[-1] - 1.0).abs()
     assert bound > 0.5 and bool((dist >= bound).all())
-    assert float((w[-1] - w[1000]).abs().max()) < 1.5e-3  # 1.5 sum_{k>1000} 1/k^2  # the iterates have stopped
+    assert (
+        float((w[-1] - w[1000]).abs().max()) < 1.5e-3
+    )  # 1.5 sum_{k>1000} 1/k^2  # the iterates have stopped
 
 
 def test_vanishing_slope_crawls():

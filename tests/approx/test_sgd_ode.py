@@ -50,7 +50,13 @@ def test_sgd_error_on_least_squares_matches_exact_moments(batch_size):
     sched = PowerStep(1.0, 1.0, 4.0)
     w1 = torch.zeros(3, dtype=F64)
     it = sgd_least_squares(
-        X, y, w1.expand(runs, 3), sched, n, batch_size=batch_size, generator=torch.Generator().manual_seed(1)
+        X,
+        y,
+        w1.expand(runs, 3),
+        sched,
+        n,
+        batch_size=batch_size,
+        generator=torch.Generator().manual_seed(1),
     )
     _, P = sgd_least_squares_moments(X, y, w1, sched, n, batch_size=batch_size)
     for k in (20, n):
