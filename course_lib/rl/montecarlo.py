@@ -212,14 +212,13 @@ def first_visit_mask(states: torch.Tensor, actions: torch.Tensor, n_actions: int
 
 def _accumulate(
     episodes: Episodes, returns: torch.Tensor, use: torch.Tensor, n_pairs: int, n_actions: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Sums of returns, of squared returns, and counts per pair over the entries in ``use``."""
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sums of returns and counts per pair over the entries in ``use``."""
     pair = (episodes.states * n_actions + episodes.actions)[use]
     g = returns[use]
     total = torch.zeros(n_pairs, dtype=g.dtype, device=g.device).index_add_(0, pair, g)
-    squares = torch.zeros_like(total).index_add_(0, pair, g * g)
     counts = torch.zeros_like(total).index_add_(0, pair, torch.ones_like(g))
-    return total, squares, counts
+    return total, counts
 
 
 def mc_evaluate(
@@ -256,10 +255,13 @@ def mc_evaluate(
     )
     if horizon is not None:
         use[:, L - horizon + 1 :] = False
-    total, squares, counts = _accumulate(ep, returns, use, S * A, A)
+    total, counts = _accumulate(ep, returns, use, S * A, A)
     q = total / counts.clamp(min=1)
-    var = (squares - counts * q * q) / (counts - 1).clamp(min=1)
-    se = torch.where(counts >= 2, (var.clamp(min=0) / counts.clamp(min=1)).sqrt(), float("nan"))
+    # sample variance per pair from deviations about the pair's mean (two passes: stable)
+    pair = (ep.states * A + ep.actions)[use]
+    dev2 = (returns[use] - q[pair]) ** 2
+    var = torch.zeros_like(q).index_add_(0, pair, dev2) / (counts - 1).clamp(min=1)
+    se = torch.where(counts >= 2, (var / counts.clamp(min=1)).sqrt(), float("nan"))
     return MCEstimate(q.reshape(S, A), se.reshape(S, A), counts.reshape(S, A))
 
 
@@ -362,7 +364,7 @@ def _mc_control(
             if first_visit
             else torch.ones_like(ep.states, dtype=torch.bool)
         )
-        batch_total, _, batch_counts = _accumulate(ep, returns, use, S * A, A)
+        batch_total, batch_counts = _accumulate(ep, returns, use, S * A, A)
         total += batch_total
         counts += batch_counts
         q = (total / counts.clamp(min=1)).reshape(S, A)  # running means of returns
