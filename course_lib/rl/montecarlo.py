@@ -37,6 +37,7 @@ __all__ = [
     "Episodes",
     "MCEstimate",
     "MCResult",
+    "mc_control",
     "discounted_returns",
     "epsilon_greedy_policy",
     "epsilon_soft_mdp",
@@ -316,7 +317,7 @@ def mc_basic(
     )
 
 
-def _mc_control(
+def mc_control(
     mdp: TabularMDP,
     n_episodes: int,
     length: int,
@@ -325,10 +326,14 @@ def _mc_control(
     exploring: bool,
     first_visit: bool,
     batch_size: int,
-    generator: torch.Generator | None,
+    generator: torch.Generator | None = None,
 ) -> MCResult:
-    """Shared loop of (4.4) and (4.5): batches of episodes, running means of returns,
-    greedy (epsilon = 0) or epsilon-greedy improvement after each batch."""
+    """The loop shared by (4.4) and (4.5): batches of episodes (from random pairs when
+    ``exploring``, else from uniform states), running means of first- or every-visit
+    returns, greedy improvement after each batch; the policy followed is epsilon-greedy
+    (4.5) around the greedy actions (epsilon = 0: greedy)."""
+    epsilon = check_probability(epsilon, "epsilon")
+    exploring = check_flag(exploring, "exploring")
     mdp = check_mdp(mdp)
     n_total = check_int(n_episodes, "n_episodes", minimum=1)
     L = check_int(length, "length", minimum=1)
@@ -387,7 +392,7 @@ def mc_exploring_starts(
 ) -> MCResult:
     """MC Exploring Starts (4.4): episodes from uniformly drawn pairs (s, a), first-visit
     (default) or every-visit means of returns, greedy improvement after each batch."""
-    return _mc_control(
+    return mc_control(
         mdp,
         n_episodes,
         length,
@@ -413,7 +418,7 @@ def mc_epsilon_greedy(
     epsilon-greedy policy (no exploring starts); every-visit (default) means of returns;
     epsilon-greedy improvement after each batch. ``result.policy`` is epsilon-greedy."""
     epsilon = check_probability(epsilon, "epsilon")
-    return _mc_control(
+    return mc_control(
         mdp,
         n_episodes,
         length,
