@@ -200,7 +200,7 @@ EXERCISES = ExerciseSet(
             "Write a function p_greedy(epsilon) returning the probability that the epsilon-greedy "
             "policy (4.5) with the five grid-world actions takes its greedy action.",
             _greedy_probability,
-            function_answer([(0.0,), (0.1,), (0.5,), (1.0,)], "p_greedy(epsilon) -> float"),
+            function_answer([(0.05,), (0.1,), (0.3,), (0.5,)], "p_greedy(epsilon) -> float"),
             hints=(
                 "With probability epsilon the action is drawn uniformly from all five "
                 "actions, which include the greedy one.",
