@@ -326,8 +326,9 @@ def grid_classify(form: QuadraticForm, radius: float, n_grid: int = 201) -> str:
     Otherwise, relative to the node f₀ nearest to stationarity, values both clearly above
     and below f₀ mean "saddle"; only above means a minimum, only below a maximum, and the
     near-optimal set {|f - f₀| < 10⁻³·range} decides between a point (its bounding box's
-    diagonal below the radius) and a line (a valley or ridge crossing the box). Assumes the stationary
-    set meets [-radius/2, radius/2]² and non-zero eigenvalues within a factor 25 of each other.
+    diagonal below the radius) and a line (a valley or ridge crossing the box). Assumes the
+    stationary set meets [-radius/2, radius/2]² and non-zero eigenvalues within a factor 25
+    of each other.
     """
     if form.n != 2:
         raise ValueError(f"grid_classify needs a form in 2 variables, got n = {form.n}")
