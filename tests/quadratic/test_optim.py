@@ -173,3 +173,35 @@ def test_theory_helpers_and_bad_inputs():
         random_spd(4, 10.0, spectrum="random")
     with pytest.raises(TypeError, match="n_steps must be an int"):
         newton(f, x0, 1.0)
+
+
+def _dtype_device_run(dtype, device):
+    g = torch.Generator(device=device).manual_seed(0)
+    H, mu = random_spd(16, 20.0, generator=g, dtype=dtype, device=device)
+    p = torch.randn(16, generator=g, dtype=dtype, device=device)
+    f = QuadraticForm.from_half_form(H, p)
+    x0 = torch.randn(5, 16, generator=g, dtype=dtype, device=device)
+    x_star = torch.linalg.solve(H.double(), p.double())
+    eta = gd_optimal_step(float(mu[0]), float(mu[-1]))
+    alpha, beta = heavy_ball_parameters(float(mu[0]), float(mu[-1]))
+    for hist in (
+        gradient_descent(f, x0, eta, 300),
+        heavy_ball(f, x0, alpha, beta, 120),
+        conjugate_gradient(f, x0, 16),
+        newton(f, x0, 1),
+    ):
+        assert hist.dtype == dtype and hist.device.type == torch.device(device).type
+        assert hist.shape[1:] == (5, 16)
+        err = (hist[-1].double() - x_star).norm(dim=-1) / (x0.double() - x_star).norm(dim=-1)
+        assert float(err.max()) < (1e-4 if dtype == torch.float32 else 1e-9)
+
+
+def test_optimisers_follow_dtype_and_batch_on_cpu():
+    _dtype_device_run(torch.float32, "cpu")
+    _dtype_device_run(torch.float64, "cpu")
+
+
+@pytest.mark.gpu
+def test_optimisers_run_on_cuda():
+    _dtype_device_run(torch.float32, "cuda")
+    _dtype_device_run(torch.float64, "cuda")
