@@ -38,8 +38,9 @@
 # **Prerequisites.** Matrix products, eigenvalues of a symmetric matrix, the gradient of a
 # function of several variables, a little PyTorch.
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 15 s on a 2-core CPU. Full mode
-# (larger matrices and longer runs): about 30 s on a 2-core CPU; the same on a GPU.
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 15 s on a 2-core CPU (35 s when
+# the machine is busy). Full mode (larger matrices, longer runs, more grid trials): about
+# 30 s on a 2-core CPU; the matrices are small, so a GPU does not speed it up.
 #
 # **Mode.** The set-up cell prints the mode this run uses: *fast* on a CPU, *full* where a GPU
 # is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
@@ -434,7 +435,7 @@ x8 = torch.linalg.solve(H8, p8)
 x0_8 = torch.randn(8, generator=gen, dtype=F64)
 rel = (conjugate_gradient(f8, x0_8, 8) - x8).norm(dim=-1) / (x0_8 - x8).norm()
 print("relative error by step:", " ".join(f"{float(r):.1e}" for r in rel))
-assert float(rel[8]) < 1e-10 and float(rel[6]) > 1e-6
+assert float(rel[8]) < 1e-10 and float(rel[7]) > 1e-4  # done at step n = 8, not before
 
 # %% [markdown]
 # **Check (8.2): the $\sqrt\kappa$ bound.** On a larger problem CG's energy-norm error stays
