@@ -29,6 +29,7 @@ __all__ = [
     "check_real",
     "check_same_shape",
     "check_sigma",
+    "check_square_matrix",
     "check_tensor",
     "check_time",
     "check_values",
@@ -127,6 +128,20 @@ def check_same_shape(
             f"{tuple(b.shape)}"
         )
     return a, b
+
+
+def check_square_matrix(a: object, name: str) -> torch.Tensor:
+    """A real floating (n, n) tensor with n >= 1 and finite entries (complex is rejected)."""
+    if isinstance(a, torch.Tensor) and a.is_complex():
+        raise TypeError(f"{name} must be a real floating-point tensor, got complex dtype {a.dtype}")
+    a = check_tensor(a, name, min_dim=2)
+    if a.dim() != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
+        raise ValueError(
+            f"{name} must be a square (n, n) matrix with n >= 1, got shape {tuple(a.shape)}"
+        )
+    if not bool(torch.isfinite(a).all()):
+        raise ValueError(f"{name} must have finite entries, got NaN or infinity")
+    return a
 
 
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:

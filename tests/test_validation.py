@@ -13,6 +13,7 @@ from course_lib.validation import (
     check_probability,
     check_real,
     check_sigma,
+    check_square_matrix,
     check_tensor,
     check_time,
     per_sample,
@@ -159,3 +160,20 @@ def test_check_denoiser():
     assert check_denoiser(f) is f
     with pytest.raises(TypeError, match="denoiser must be callable as D\\(x, sigma\\), got int"):
         check_denoiser(3)
+
+
+def test_check_square_matrix():
+    a = torch.eye(3)
+    assert check_square_matrix(a, "A") is a
+    with pytest.raises(ValueError, match=r"square \(n, n\) matrix .* got shape \(2, 3\)"):
+        check_square_matrix(torch.zeros(2, 3), "A")
+    with pytest.raises(ValueError, match="got shape"):
+        check_square_matrix(torch.zeros(2, 2, 2), "A")
+    with pytest.raises(ValueError, match="finite"):
+        check_square_matrix(torch.tensor([[1.0, float("nan")], [0.0, 1.0]]), "A")
+    with pytest.raises(TypeError, match="complex"):
+        check_square_matrix(torch.eye(2, dtype=torch.complex64), "A")
+    with pytest.raises(TypeError, match="floating-point"):
+        check_square_matrix(torch.eye(2, dtype=torch.int64), "A")
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        check_square_matrix([[1.0]], "A")
