@@ -285,3 +285,16 @@ def test_path_statistics_edges():
     assert enumerate_paths(2).tolist() == [[0, -1, -2], [0, 1, 0], [0, -1, 0], [0, 1, 2]]
     with pytest.raises(ValueError, match="n must be <= 20, got 21"):
         enumerate_paths(21)
+
+
+def test_simulate_ruin_checks_the_generators_device():
+    with pytest.raises(ValueError, match="generator lives on cpu"):
+        simulate_ruin(1, 3, 0.5, 2, generator=torch.Generator(), device="meta")
+
+
+@pytest.mark.gpu
+def test_simulate_ruin_allocates_on_the_requested_device():
+    won, dur = simulate_ruin(2, 5, 0.5, 100, generator=torch.Generator("cuda").manual_seed(0))
+    assert won.device.type == dur.device.type == "cuda"
+    won, dur = simulate_ruin(2, 5, 0.5, 100, device="cuda")
+    assert won.device.type == dur.device.type == "cuda" and (dur >= 2).all()
