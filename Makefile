@@ -11,7 +11,7 @@ TORCH_STAMP := $(VENV)/.installed-torch
 LAB_STAMP := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: setup setup-test lab test lint unit notebooks browser sync lock bench clean
+.PHONY: setup setup-test lab test lint unit notebooks browser sync lock bench mutation clean
 
 # The learner's install: the package, JupyterLab, jupytext, the Triton interpreter.
 setup: $(LAB_STAMP)
@@ -76,6 +76,14 @@ lock: setup-test
 # Every benchmark prints JSON lines; GPU parts run only where CUDA is present.
 bench: setup-test
 	@set -e; for script in benchmarks/*.py; do echo "# $$script"; $(BIN)/python $$script; done
+
+# Mutation testing of the formula modules (slow; not part of make test). MODULE=randomwalk/genfun.py
+# runs one module; MUTATION_JOBS sets the parallel workers (default: the CPU count).
+MODULE ?=
+MUTATION_JOBS ?=
+mutation: setup-test
+	$(BIN)/python scripts/mutation.py $(if $(MODULE),--module $(MODULE)) \
+	  $(if $(MUTATION_JOBS),--max-children $(MUTATION_JOBS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .course_cache

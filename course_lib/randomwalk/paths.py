@@ -36,6 +36,8 @@ def _check_paths(paths: torch.Tensor) -> None:
 
 def _first_true(mask: torch.Tensor) -> torch.Tensor:
     """Column index of the first True in each row, or -1 where the row has none."""
+    if mask.shape[1] == 0:  # paths of S_0 alone: nothing to find (argmax needs a column)
+        return torch.full(mask.shape[:1], -1, dtype=torch.int64, device=mask.device)
     found = mask.any(dim=1)
     idx = mask.to(torch.uint8).argmax(dim=1)  # argmax returns the first maximum
     return torch.where(found, idx, torch.full_like(idx, -1))

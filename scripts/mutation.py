@@ -1,0 +1,271 @@
+"""Mutation testing of the course's formula modules with mutmut (``make mutation``).
+
+A mutant is the module with one small change (an operator, a constant, an argument); a
+test suite *kills* it when some test fails. The score of a module is the share of its
+mutants that are detected (killed, or stopped by the time-out), so a module whose formulas
+can change without any test noticing scores low.
+
+Each module in :data:`MODULES` is mutated on its own, with only the unit tests of its
+chapter's subpackage, in a scratch copy of the repository under ``.mutation/<module>/``
+(never in the work tree). The copy holds the whole ``course_lib`` package, ``tests/conftest.py``,
+the chapter's test directory (minus :data:`EXCLUDED_TESTS`) and ``pyproject.toml`` with a
+``[tool.mutmut]`` section appended. It is kept after the run, so a survivor can be read
+with ``cd .mutation/<module> && mutmut show <name>``.
+
+Survivors that do not change behaviour (equivalent mutants) are listed, one line each with
+a reason, in ``tests/mutation_equivalents.txt``; the table gives the score both without and
+with them counted as killed. Usage::
+
+    python scripts/mutation.py                                   # every module
+    python scripts/mutation.py --module randomwalk/genfun.py     # one module
+    python scripts/mutation.py --max-children 2 --fail-under 90
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "course_lib"
+
+#: Formula module (relative to course_lib/) -> the unit tests that must catch its mutants.
+#: A new chapter adds its modules here, e.g. "quadratic/forms.py": "tests/quadratic".
+#: Chapter 05 (diffusion/*) joins in the next phase of issue 16.
+MODULES: dict[str, str] = {
+    # Chapter 01: random walks and generating functions
+    "randomwalk/walks.py": "tests/randomwalk",
+    "randomwalk/genfun.py": "tests/randomwalk",
+    "randomwalk/paths.py": "tests/randomwalk",
+    "randomwalk/ruin.py": "tests/randomwalk",
+    # Chapter 07: FlashAttention (the Triton kernel is exercised by its own, slow, tests)
+    "attention/reference.py": "tests/attention",
+    "attention/tiled.py": "tests/attention",
+    "attention/io_model.py": "tests/attention",
+}
+
+#: Test files left out of every run (glob patterns relative to the repository root): the
+#: Triton kernel tests run the interpreter and take minutes per mutant.
+EXCLUDED_TESTS = ("tests/attention/test_triton_*.py",)
+
+#: Survivors judged equivalent: "<mutant name>: <reason>" per line, '#' starts a comment.
+EQUIVALENTS_FILE = ROOT / "tests" / "mutation_equivalents.txt"
+
+SCRATCH = ROOT / ".mutation"
+
+#: One thread per worker (torch reads OMP_NUM_THREADS for its intra-op pool), fast sizes,
+#: Triton on its CPU interpreter, no display.
+WORKER_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "COURSE_FAST": "1",
+    "TRITON_INTERPRET": "1",
+    "MPLBACKEND": "Agg",
+}
+
+DETECTED = ("killed", "timeout", "caught by type check")
+
+
+@dataclass
+class ModuleResult:
+    """Counts of one module's mutants by mutmut's status."""
+
+    module: str
+    statuses: dict[str, str]  # mutant name -> status
+    equivalents: set[str]  # listed equivalents that survived
+    seconds: float
+
+    def count(self, *names: str) -> int:
+        return sum(status in names for status in self.statuses.values())
+
+    @property
+    def total(self) -> int:
+        return len(self.statuses)
+
+    @property
+    def detected(self) -> int:
+        return self.count(*DETECTED)
+
+    def score(self, with_equivalents: bool = False) -> float:
+        if not self.total:
+            return float("nan")
+        extra = len(self.equivalents) if with_equivalents else 0
+        return 100.0 * (self.detected + extra) / self.total
+
+    def survivors(self) -> list[str]:
+        return sorted(
+            name
+            for name, status in self.statuses.items()
+            if status not in DETECTED and name not in self.equivalents
+        )
+
+
+def read_equivalents(path: Path = EQUIVALENTS_FILE) -> dict[str, str]:
+    """{mutant name: reason} from the equivalents list; a line without a reason is an error."""
+    listed: dict[str, str] = {}
+    if not path.exists():
+        return listed
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, reason = line.partition(":")
+        if not sep or not reason.strip():
+            raise ValueError(f"{path.name}:{number}: expected '<mutant>: <reason>', got {raw!r}")
+        listed[name.strip()] = reason.strip()
+    return listed
+
+
+def module_slug(module: str) -> str:
+    return module.removesuffix(".py").replace("/", ".")
+
+
+def mutmut_section(module: str, tests: str) -> str:
+    """The [tool.mutmut] configuration of one module's run (TOML)."""
+    target = f"{PACKAGE}/{module}"
+    return (
+        "\n[tool.mutmut]\n"
+        f'source_paths = ["{PACKAGE}"]\n'
+        f'only_mutate = ["{target}"]\n'
+        f'pytest_add_cli_args_test_selection = ["{tests}"]\n'
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-m", "not browser and not gpu"]\n'
+        # the fork server keeps torch and pytest out of mutmut's own process (not fork-safe)
+        'process_isolation = "forkserver"\n'
+        # a slow, loaded machine: generous time-outs so a slow test is not called a kill
+        "timeout_multiplier = 20.0\n"
+        "timeout_constant = 10.0\n"
+        "use_git_change_detection = false\n"
+    )
+
+
+def prepare_scratch(module: str, tests: str) -> Path:
+    """A fresh scratch copy for one module's run: package, its tests, pyproject + config."""
+    scratch = SCRATCH / module_slug(module)
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+    shutil.copytree(ROOT / PACKAGE, scratch / PACKAGE, ignore=ignore)
+    (scratch / "tests").mkdir()
+    shutil.copy2(ROOT / "tests" / "conftest.py", scratch / "tests" / "conftest.py")
+    shutil.copytree(ROOT / tests, scratch / tests, ignore=ignore)
+    for pattern in EXCLUDED_TESTS:
+        for path in scratch.glob(pattern):
+            path.unlink()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    if "[tool.mutmut]" in pyproject:
+        raise ValueError("pyproject.toml has its own [tool.mutmut]; this script writes it")
+    (scratch / "pyproject.toml").write_text(pyproject + mutmut_section(module, tests))
+    return scratch
+
+
+def run_module(
+    module: str, tests: str, max_children: int, equivalents: dict[str, str]
+) -> ModuleResult:
+    """Mutate one module in its scratch copy and read back the status of every mutant."""
+    scratch = prepare_scratch(module, tests)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the mutants import
+    env.update(WORKER_ENV)
+    mutmut = [sys.executable, "-m", "mutmut"]
+    print(f"== {module}: mutmut in {scratch.relative_to(ROOT)} with {tests}", flush=True)
+    start = time.monotonic()
+    log = scratch / "mutmut-run.log"
+    with log.open("w") as out:
+        run = subprocess.run(
+            [*mutmut, "run", "--max-children", str(max_children)],
+            cwd=scratch,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    seconds = time.monotonic() - start
+    if run.returncode != 0:
+        print(log.read_text()[-4000:], file=sys.stderr)
+        raise RuntimeError(f"mutmut run failed for {module} (exit {run.returncode}); log: {log}")
+    listing = subprocess.run(
+        [*mutmut, "results", "--all", "true"],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", listing, flags=re.M))
+    prefix = f"{PACKAGE}.{module_slug(module)}."
+    statuses = {name: s for name, s in statuses.items() if name.startswith(prefix)}
+    mine = {name for name in equivalents if name.startswith(prefix)}
+    stale = sorted(name for name in mine if statuses.get(name) != "survived")
+    for name in stale:
+        print(f"   stale equivalent (now {statuses.get(name, 'absent')}): {name}", flush=True)
+    surviving_equivalents = {name for name in mine if statuses.get(name) == "survived"}
+    return ModuleResult(module, statuses, surviving_equivalents, seconds)
+
+
+def print_table(results: list[ModuleResult]) -> None:
+    header = (
+        "| module | mutants | killed | survived | timeout/suspicious | score | score w/ equiv. |"
+    )
+    print("\n" + header)
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        other = r.total - r.count("killed", "survived")
+        print(
+            f"| {r.module} | {r.total} | {r.count('killed')} | {r.count('survived')} | "
+            f"{other} | {r.score():.1f} % | {r.score(True):.1f} % |"
+        )
+    print(
+        "\nscore = (killed + timeout) / mutants; 'w/ equiv.' also counts the survivors listed in "
+        f"{EQUIVALENTS_FILE.relative_to(ROOT)} as killed."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--module",
+        action="append",
+        choices=sorted(MODULES),
+        help="a module of MODULES (relative to course_lib/); repeatable; default: all",
+    )
+    parser.add_argument(
+        "--max-children", type=int, default=os.cpu_count() or 1, help="parallel mutant workers"
+    )
+    parser.add_argument(
+        "--fail-under",
+        type=float,
+        default=90.0,
+        help="exit 1 when a module's score with equivalents is below this (percent)",
+    )
+    args = parser.parse_args(argv)
+    if args.max_children < 1:
+        parser.error(f"--max-children must be >= 1, got {args.max_children}")
+    equivalents = read_equivalents()
+    results = []
+    for module in args.module or list(MODULES):
+        result = run_module(module, MODULES[module], args.max_children, equivalents)
+        print(
+            f"   {result.total} mutants in {result.seconds:.0f} s; score {result.score():.1f} %",
+            flush=True,
+        )
+        for name in result.survivors():
+            print(f"   survived: {name} ({result.statuses[name]})")
+        results.append(result)
+    print_table(results)
+    low = [r.module for r in results if not r.score(True) >= args.fail_under]
+    if low:
+        print(f"\nbelow {args.fail_under:g} %: {', '.join(low)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

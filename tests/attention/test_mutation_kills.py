@@ -1,0 +1,224 @@
+"""Checks that fail on small wrong changes to Chapter 07's formulas (issue 16, mutation testing).
+
+The truth here is always an independent route: ``torch.softmax`` of the scores written out
+by hand, autograd through that expression, or IO counts worked out by hand for tiny sizes.
+"""
+
+import pytest
+import torch
+
+from course_lib.attention import (
+    online_softmax,
+    online_softmax_states,
+    safe_softmax,
+    standard_attention,
+    tiled_attention,
+    tiled_attention_forward,
+)
+from course_lib.attention.io_model import (
+    IOCount,
+    attention_flops,
+    io_model_mismatches,
+    replay_tiled_io,
+    tile_schedule,
+    tiled_block_sizes,
+    tiled_io,
+    tiled_traffic_after,
+)
+from course_lib.attention.reference import OnlineSoftmaxState
+
+
+def _qkv(n_q, n_k, d, seed=0, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    return (
+        torch.randn(2, n_q, d, generator=g, dtype=dtype),
+        torch.randn(2, n_k, d, generator=g, dtype=dtype),
+        torch.randn(2, n_k, d, generator=g, dtype=dtype),
+    )
+
+
+def _truth(q, k, v, scale, causal=False, keep=None):
+    s = q @ k.transpose(-2, -1) * scale
+    if causal:
+        s = s.masked_fill(torch.ones(s.shape[-2:], dtype=torch.bool).tril().logical_not(), -1e300)
+    if keep is not None:
+        s = s.masked_fill(~keep, -1e300)
+    return torch.softmax(s, dim=-1) @ v
+
+
+# ------------------------------------------------------------------- scale and causal flags
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_callers_scale_is_used_forward_and_backward(causal):
+    q, k, v = _qkv(11, 11, 4)
+    scale = 0.9  # not 1/sqrt(4) = 0.5
+    qs, ks, vs = (t.clone().requires_grad_() for t in (q, k, v))
+    expected = _truth(qs, ks, vs, scale, causal)
+    expected.sum().backward()
+    qt, kt, vt = (t.clone().requires_grad_() for t in (q, k, v))
+    got = tiled_attention(qt, kt, vt, is_causal=causal, scale=scale, block_q=4, block_k=3)
+    torch.testing.assert_close(got, expected.detach(), rtol=1e-10, atol=1e-12)
+    got.sum().backward()
+    for mine, ref in ((qt, qs), (kt, ks), (vt, vs)):
+        torch.testing.assert_close(mine.grad, ref.grad, rtol=1e-9, atol=1e-11)
+    out, lse = tiled_attention_forward(q, k, v, is_causal=causal, scale=scale, block_q=4)
+    torch.testing.assert_close(out, expected.detach(), rtol=1e-10, atol=1e-12)
+    s = q @ k.transpose(-2, -1) * scale
+    if causal:
+        s = s.masked_fill(torch.ones(11, 11, dtype=torch.bool).tril().logical_not(), -torch.inf)
+    torch.testing.assert_close(lse, torch.logsumexp(s, dim=-1), rtol=1e-12, atol=1e-12)
+    ref = standard_attention(q, k, v, is_causal=causal, scale=scale)
+    torch.testing.assert_close(ref, expected.detach(), rtol=1e-12, atol=1e-12)
+
+
+def test_default_scale_is_one_over_sqrt_d():
+    q, k, v = _qkv(6, 9, 16)
+    expected = _truth(q, k, v, 0.25)
+    torch.testing.assert_close(tiled_attention(q, k, v, block_q=4, block_k=4), expected)
+    torch.testing.assert_close(standard_attention(q, k, v), expected)
+
+
+def test_return_probs_gives_the_softmax_matrix():
+    q, k, v = _qkv(5, 7, 3)
+    o, p = standard_attention(q, k, v, return_probs=True, scale=0.7)
+    torch.testing.assert_close(p, torch.softmax(q @ k.transpose(-2, -1) * 0.7, dim=-1))
+    torch.testing.assert_close(o, p @ v)
+    assert isinstance(standard_attention(q, k, v), torch.Tensor)
+
+
+# ---------------------------------------------------------- extreme logits and masked rows
+
+
+def test_extreme_logits_per_row_max():
+    # row scores that differ by ~1000 between rows: a max shared by the block (not per row)
+    # would underflow every exp of the low rows to 0 (exp(-1000) = 0 in float64)
+    q, k, v = _qkv(8, 8, 4)
+    q = q * torch.tensor([200.0, -200.0, 1.0, 300.0, -1.0, 0.0, 150.0, -150.0])[:, None]
+    scale = 1.0
+    expected = _truth(q, k, v, scale)
+    for bq, bk in ((8, 8), (3, 2)):
+        got = tiled_attention(q, k, v, scale=scale, block_q=bq, block_k=bk)
+        assert torch.isfinite(got).all()
+        torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(standard_attention(q, k, v, scale=scale), expected)
+    x = torch.tensor([[1000.0, 999.0, -5.0], [-1000.0, -1001.0, -2000.0]], dtype=torch.float64)
+    torch.testing.assert_close(online_softmax(x, 1), torch.softmax(x, -1))
+    torch.testing.assert_close(safe_softmax(x), torch.softmax(x, -1))
+
+
+@pytest.mark.parametrize("additive", [False, True])
+def test_fully_masked_rows_give_zero_output_lse_and_gradients(additive):
+    q, k, v = _qkv(7, 9, 4)
+    keep = torch.rand(7, 9, generator=torch.Generator().manual_seed(2)) > 0.4
+    keep[:, 0] = True
+    keep[2] = False  # query 2 sees nothing
+    keep[5] = False
+    mask = (
+        keep
+        if not additive
+        else torch.zeros(7, 9, dtype=torch.float64).masked_fill(~keep, -torch.inf)
+    )
+    out, lse = tiled_attention_forward(q, k, v, attn_mask=mask, block_q=3, block_k=4)
+    assert (out[:, [2, 5]] == 0).all() and torch.isneginf(lse[:, [2, 5]]).all()
+    rows = [0, 1, 3, 4, 6]
+    expected = _truth(q, k, v, 0.5, keep=keep)
+    torch.testing.assert_close(out[:, rows], expected[:, rows], rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(standard_attention(q, k, v, attn_mask=mask), out)
+    qt = q.clone().requires_grad_()
+    tiled_attention(qt, k, v, attn_mask=mask, block_q=3, block_k=4).sum().backward()
+    assert (qt.grad[:, [2, 5]] == 0).all() and torch.isfinite(qt.grad).all()
+    assert qt.grad[:, rows].abs().sum() > 0
+
+
+def test_fully_masked_rows_in_softmax_helpers():
+    x = torch.tensor([[-torch.inf] * 4, [0.0, 1.0, -torch.inf, 2.0]], dtype=torch.float64)
+    expected_row = torch.softmax(x[1], -1)
+    for got in (safe_softmax(x), online_softmax(x, 3), online_softmax(x, [1, 0, 3])):
+        assert (got[0] == 0).all()
+        torch.testing.assert_close(got[1], expected_row)
+    v = torch.arange(8, dtype=torch.float64).reshape(4, 2)
+    *_, last = online_softmax_states(x, 2, v)
+    assert (last.normalised()[0] == 0).all() and (last.l[0] == 0)
+    torch.testing.assert_close(last.normalised()[1], expected_row @ v)
+
+
+def test_online_softmax_chunk_checks_and_empty_rows():
+    x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+    torch.testing.assert_close(online_softmax(x, 1), torch.softmax(x, 0))
+    states = list(online_softmax_states(x, 1))
+    assert len(states) == 3 and states[0].m.item() == 0.5 and states[0].l.item() == 1.0
+    assert online_softmax(torch.empty(2, 0, dtype=torch.float64), 3).shape == (2, 0)
+    with pytest.raises(ValueError, match="chunk size must be >= 1, got 0"):
+        online_softmax(x, 0)
+    with pytest.raises(ValueError, match=r"chunk sizes must be >= 0 and sum to 3, got \[1, 1\]"):
+        online_softmax(x, [1, 1])
+    with pytest.raises(ValueError, match=r"sum to 3, got \[4, -1\]"):
+        online_softmax(x, [4, -1])
+    with pytest.raises(ValueError, match=r"v must have 3 rows \(one per score\), got shape"):
+        next(online_softmax_states(x, 1, torch.zeros(2, 1)))
+    for bad in (torch.tensor([1, 2]), [0.5]):
+        with pytest.raises(TypeError, match="x must be a floating-point torch.Tensor"):
+            safe_softmax(bad)
+        with pytest.raises(TypeError, match="x must be a floating-point torch.Tensor"):
+            next(online_softmax_states(bad, 1))
+    with pytest.raises(ValueError, match="this state carries no output o"):
+        OnlineSoftmaxState(m=x, l=x).normalised()
+
+
+# ------------------------------------------------------------------------------ IO model
+
+
+def test_io_count_bytes_and_total():
+    c = IOCount(reads=10, writes=3)
+    assert c.total == 13 and c.bytes() == 26 and c.bytes(4) == 52
+
+
+def test_block_sizes_at_the_smallest_memory():
+    assert tiled_block_sizes(8, 32) == (1, 1)  # M = 4d: one row and one column per block
+    assert tiled_block_sizes(8, 33) == (2, 2)
+    assert tiled_block_sizes(2, 400) == (2, 50)  # B_r is capped at d
+    with pytest.raises(ValueError, match="M must hold at least 4 d = 32 elements, got 31"):
+        tiled_block_sizes(8, 31)
+
+
+def test_default_loop_order_is_fa2_and_not_causal():
+    assert tiled_io(64, 8, 256) == tiled_io(64, 8, 256, "fa2")
+    assert replay_tiled_io(10, 3, 4, 4) == replay_tiled_io(10, 3, 4, 4, "fa2", False)
+    assert tile_schedule(5, 2, 2) == tile_schedule(5, 2, 2, False)
+    assert io_model_mismatches(tiled_io, (7, 30), 4, (16, 64)) == []
+    with pytest.raises(ValueError, match=r"loop_order must be one of \('fa2', 'fa1'\), got 'fa3'"):
+        tiled_io(8, 2, 16, "fa3")
+
+
+def test_replay_by_hand_for_tiny_sizes():
+    # N = 4, d = 1, blocks of 2: worked out block by block
+    # fa2: each query block reads Q_i (2) + K, V of the blocks it needs; writes 2 (d + 1)
+    assert replay_tiled_io(4, 1, 2, 2, "fa2") == IOCount(reads=2 * (2 + 8), writes=8)
+    assert replay_tiled_io(4, 1, 2, 2, "fa2", True) == IOCount(reads=(2 + 4) + (2 + 8), writes=8)
+    # fa1: init 4 (d + 2) = 12; per K/V block 4 reads, per visited Q block 8 reads, 6 writes
+    assert replay_tiled_io(4, 1, 2, 2, "fa1") == IOCount(reads=2 * (4 + 16), writes=12 + 24)
+    assert replay_tiled_io(4, 1, 2, 2, "fa1", True) == IOCount(reads=(4 + 16) + (4 + 8), writes=30)
+    # a ragged last block: N = 3, blocks of 2
+    assert replay_tiled_io(3, 2, 2, 2, "fa2") == IOCount(reads=6 + 2 * 2 * 3 * 2, writes=9)
+
+
+def test_tile_schedule_and_traffic_by_hand():
+    assert tile_schedule(5, 2, 2, True) == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2)]
+    assert tile_schedule(5, 2, 3) == [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]
+    assert tile_schedule(4, 4, 1, True) == [(0, 0), (0, 1), (0, 2), (0, 3)]
+    # n = 5, d = 3, blocks of 2 (non-causal: 3 x 3 steps)
+    assert tiled_traffic_after(5, 3, 2, 2, 0) == IOCount(reads=2 * 3 + 2 * 2 * 3, writes=0)
+    assert tiled_traffic_after(5, 3, 2, 2, 3) == IOCount(reads=4 * 3 + 2 * 7 * 3, writes=2 * 4)
+    assert tiled_traffic_after(5, 3, 2, 2, 8) == IOCount(reads=5 * 3 + 2 * 15 * 3, writes=4 * 4)
+    assert tiled_traffic_after(5, 3, 2, 2, 5, True) == IOCount(reads=15 + 2 * 11 * 3, writes=16)
+    for bad in (-1, 9, True, 1.0):
+        with pytest.raises(ValueError, match=r"step must be an int in \[0, 8\], got"):
+            tiled_traffic_after(5, 3, 2, 2, bad)
+
+
+def test_attention_flops_values():
+    assert attention_flops(2, 8, 4) == 4 * 2 * 64 * 4
+    assert attention_flops(2, 8, 4, is_causal=True) == 2 * 2 * 64 * 4
+    with pytest.raises(ValueError, match="batch_heads must be >= 1, got 0"):
+        attention_flops(0, 8, 4)

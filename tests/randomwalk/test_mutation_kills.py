@@ -1,0 +1,300 @@
+"""Checks that fail on small wrong changes to Chapter 01's formulas (issue 16, mutation testing).
+
+Each test pins a behaviour that the main tests left free: boundary starts and sizes, the
+parameters at their extremes, the exact length and value of returned sequences, error
+messages, and that a seeded generator (never the global RNG) drives every simulation.
+"""
+
+import math
+
+import pytest
+import sympy as sp
+import torch
+
+from course_lib.randomwalk import (
+    arcsine_cdf,
+    ballot_count,
+    catalan,
+    endpoint_mean_var,
+    endpoint_pgf_coefficients,
+    endpoint_pmf,
+    enumerate_paths,
+    expected_duration,
+    first_hitting_times,
+    first_passage_pgf,
+    first_passage_pmf,
+    first_return_pgf,
+    first_return_probabilities,
+    first_return_times,
+    hitting_time_pmf,
+    last_return_pmf,
+    path_count,
+    reflected_path_count,
+    renewal_convolution,
+    return_pgf,
+    return_probabilities,
+    sample_endpoints,
+    sample_paths,
+    sample_steps,
+    series_coefficients,
+    simulate_ruin,
+    step_pgf,
+    truncated_mean_return_time,
+    win_probability,
+)
+from course_lib.randomwalk.genfun import S
+from course_lib.randomwalk.walks import log_binomial_pmf
+
+# ---------------------------------------------------------------- generating functions (genfun)
+
+
+@pytest.mark.parametrize("p", [sp.Rational(1, 2), sp.Rational(1, 3), sp.Rational(3, 4)])
+def test_pgfs_at_s_zero_and_one(p):
+    # Phi(0) = P(T_1 = 0) = 0 and Phi(1) = P(T_1 < inf) = min(1, p/q): a wrong numerator adds
+    # a pole at s = 0 that the Taylor coefficients of s^0, s^1, ... never show.
+    q = 1 - p
+    assert sp.limit(first_passage_pgf(p), S, 0) == 0
+    assert sp.simplify(first_passage_pgf(p).subs(S, 1) - sp.Min(1, p / q)) == 0
+    assert sp.limit(first_return_pgf(p), S, 0) == 0  # F(0) = P(T_0 = 0) = 0
+    assert sp.simplify(first_return_pgf(p).subs(S, 1) - (1 - abs(p - q))) == 0
+    assert return_pgf(p).subs(S, 0) == 1  # U(0) = u_0 = 1
+    assert step_pgf(p).subs(S, 2) == 2 * p + q / 2
+
+
+def test_series_coefficients_has_exactly_order_plus_one_entries():
+    for order in (0, 1, 5):
+        coeffs = series_coefficients(1 / (1 - S), order)
+        assert coeffs == [1] * (order + 1)
+    assert series_coefficients(sp.exp(S), 3) == [1, 1, sp.Rational(1, 2), sp.Rational(1, 6)]
+
+
+def test_float_and_boundary_p_become_exact_rationals():
+    assert step_pgf(0.25) == S / 4 + sp.Rational(3, 4) / S
+    assert step_pgf(sp.Integer(0)) == 1 / S and step_pgf(sp.Integer(1)) == S
+    for bad in (sp.Rational(-1, 2), sp.Rational(3, 2), sp.I):
+        with pytest.raises(ValueError, match=r"p must be a real number in \[0, 1\], got"):
+            step_pgf(bad)
+    assert endpoint_pgf_coefficients(1, sp.Rational(1, 3)) == {
+        -1: sp.Rational(2, 3),
+        1: sp.Rational(1, 3),
+    }
+
+
+def test_hitting_time_of_level_one_is_the_first_passage_law():
+    # r = 1 is the only level where n = 1 is reachable: P(T_1 = 1) = p, eq. (5.4) = eq. (4.2)
+    for p in (0.3, 0.5):
+        hit = hitting_time_pmf(1, 11, p)
+        passage = first_passage_pmf(6, p)
+        torch.testing.assert_close(hit[1::2], passage, rtol=1e-12, atol=0)
+        assert (hit[0::2] == 0).all()
+        assert math.isclose(hit[1].item(), p, rel_tol=1e-12)
+    assert hitting_time_pmf(1, 0).tolist() == [0.0]  # n = 0 < r: nothing, no division by 0
+
+
+def test_first_passage_pmf_sizes_and_values():
+    assert first_passage_pmf(1, 0.3).tolist() == [0.3]
+    # P(T_1 = 3) = C_1 p^2 q = 0.3^2 * 0.7
+    assert math.isclose(first_passage_pmf(2, 0.3)[1].item(), 0.3**2 * 0.7, rel_tol=1e-12)
+    with pytest.raises(ValueError, match="m_max must be >= 1, got 0"):
+        first_passage_pmf(0)
+
+
+def test_return_and_first_return_values_at_small_n():
+    # u_2 = 2pq, u_4 = 6 p^2 q^2; f_2 = 2pq, f_4 = 2 p^2 q^2 (f_2n = u_2n / (2n - 1))
+    p, q = 0.3, 0.7
+    u = return_probabilities(2, p)
+    f = first_return_probabilities(2, p)
+    torch.testing.assert_close(
+        u, torch.tensor([1, 2 * p * q, 6 * (p * q) ** 2], dtype=torch.float64)
+    )
+    torch.testing.assert_close(
+        f, torch.tensor([0, 2 * p * q, 2 * (p * q) ** 2], dtype=torch.float64)
+    )
+    assert u.dtype == f.dtype == torch.float64 and u.shape == (3,)
+    # sum_n 2n f_2n up to n = 2: 2 f_2 + 4 f_4
+    expected = 2 * 2 * p * q + 4 * 2 * (p * q) ** 2
+    assert math.isclose(truncated_mean_return_time(2, p), expected, rel_tol=1e-12)
+
+
+def test_catalan_rejects_negative_and_starts_at_one():
+    assert catalan(0) == 1 and catalan(10) == 16796
+    with pytest.raises(ValueError, match="m must be >= 0"):
+        catalan(-1)
+
+
+def test_renewal_convolution_values_and_checks():
+    f = torch.tensor([0.0, 0.5, 0.25])
+    u = torch.tensor([1.0, 2.0, 3.0])
+    # c_0 = 1, c_1 = f_1 u_0, c_2 = f_1 u_1 + f_2 u_0
+    assert renewal_convolution(f, u).tolist() == [1.0, 0.5, 1.25]
+    assert renewal_convolution(f, u).dtype == torch.float64
+    with pytest.raises(ValueError, match="f must be a 1-D tensor, got list"):
+        renewal_convolution([0.0], u)
+    with pytest.raises(ValueError, match="u must be a 1-D tensor, got Tensor"):
+        renewal_convolution(f, u[None])
+    with pytest.raises(ValueError, match="f and u must have one length, got 3 and 2"):
+        renewal_convolution(f, u[:2])
+
+
+def test_last_return_and_arcsine_boundaries():
+    assert last_return_pmf(1).tolist() == [0.5, 0.5]  # L_2 = 0 or 2, each w.p. u_2 = 1/2
+    with pytest.raises(ValueError, match="n_half must be >= 1"):
+        last_return_pmf(0)
+    assert arcsine_cdf(0.0).item() == 0.0 and math.isclose(arcsine_cdf(1.0).item(), 1.0)
+    assert math.isclose(arcsine_cdf(0.5).item(), 0.5, rel_tol=1e-12)  # symmetric about 1/2
+    assert arcsine_cdf(0.25).dtype == torch.float64
+    for bad in (-0.1, 1.1):
+        with pytest.raises(ValueError, match=r"x must lie in \[0, 1\]"):
+            arcsine_cdf(bad)
+
+
+# ---------------------------------------------------------------------------- gambler's ruin
+
+
+@pytest.mark.parametrize("k, N", [(1, 6), (5, 6)])
+def test_ruin_started_next_to_a_boundary(k, N):
+    # a game started one step from 0 or N still plays: every duration >= 1, odd/even parity
+    # of k fixes nothing else; win rate and mean duration follow (6.1)-(6.2)
+    p, games = 0.4, 20_000
+    won, dur = simulate_ruin(k, N, p, games, generator=torch.Generator().manual_seed(3))
+    assert won.dtype == torch.bool and dur.dtype == torch.int64
+    assert (dur >= 1).all()
+    pw = win_probability(k, N, p)
+    assert abs(won.double().mean().item() - pw) < 5 * math.sqrt(pw * (1 - pw) / games)
+    d = dur.double()
+    assert abs(d.mean().item() - expected_duration(k, N, p)) < 5 * d.std().item() / math.sqrt(games)
+
+
+def test_ruin_started_on_a_boundary_is_already_over():
+    won, dur = simulate_ruin(0, 5, 0.5, 7)
+    assert not won.any() and (dur == 0).all()
+    won, dur = simulate_ruin(5, 5, 0.5, 7)
+    assert won.all() and (dur == 0).all()
+    assert win_probability(1, 1, 0.3) == 1.0 and win_probability(0, 1, 0.3) == 0.0
+    assert math.isclose(expected_duration(1, 2, 0.3), 1.0) and expected_duration(1, 2, 0.5) == 1.0
+    won, dur = simulate_ruin(1, 2, 0.3, 1000, generator=torch.Generator().manual_seed(0))
+    assert (dur == 1).all()  # one step always ends a game on {0, 1, 2} started at 1
+
+
+def test_ruin_win_and_duration_closed_forms_at_a_glance():
+    # p = 1/3, r = q/p = 2: P(win | 1) with N = 2 is (1 - 2)/(1 - 4) = 1/3
+    assert math.isclose(win_probability(1, 2, 1 / 3), 1 / 3, rel_tol=1e-12)
+    assert math.isclose(win_probability(2, 3, 0.5), 2 / 3, rel_tol=1e-12)
+    assert expected_duration(2, 5, 0.5) == 6.0
+    # D_1 with N = 3, p = 1/3: 1/(1/3) - 3/(1/3) * (1 - 2)/(1 - 8) = 3 - 9/7
+    assert math.isclose(expected_duration(1, 3, 1 / 3), 3 - 9 / 7, rel_tol=1e-12)
+    with pytest.raises(ValueError, match="N must be >= 1, got 0"):
+        win_probability(0, 0, 0.5)
+
+
+def test_simulate_ruin_is_driven_by_its_generator_only():
+    state = torch.get_rng_state()
+    a = simulate_ruin(3, 8, 0.45, 500, generator=torch.Generator().manual_seed(11))
+    b = simulate_ruin(3, 8, 0.45, 500, generator=torch.Generator().manual_seed(11))
+    assert torch.equal(torch.get_rng_state(), state)  # the global RNG was not used
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+# ---------------------------------------------------------------------- walks and their laws
+
+
+def test_sample_steps_replays_the_31_bit_uniform_rule():
+    # X = +1 iff r < round(p 2^31) for r uniform on {0, ..., 2^31 - 1} from the same generator
+    p = 0.3
+    r = torch.empty(40, 50, dtype=torch.int32).random_(
+        0, 2**31, generator=torch.Generator().manual_seed(9)
+    )
+    expected = torch.where(r < round(p * 2**31), 1, -1)
+    steps = sample_steps(40, 50, p, generator=torch.Generator().manual_seed(9), dtype=torch.int64)
+    assert steps.dtype == torch.int64 and torch.equal(steps, expected)
+    assert sample_steps(2, 3).dtype == torch.int8
+    paths = sample_paths(40, 50, p, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    assert paths.dtype == torch.float64
+    torch.testing.assert_close(paths[:, 1:], expected.cumsum(1).double())
+
+
+def test_symmetric_endpoints_replay_the_bit_count():
+    # p = 1/2: each random 64-bit word contributes its set bits as up-steps
+    n_walks, n_steps = 30, 100
+    words = torch.randint(
+        -(2**63), 2**63 - 1, (n_walks, 2), generator=torch.Generator().manual_seed(4)
+    )
+    words[:, -1] &= (1 << 36) - 1
+    bits = ((words[:, :, None] >> torch.arange(64)) & 1).sum(dim=(1, 2))
+    s = sample_endpoints(n_walks, n_steps, generator=torch.Generator().manual_seed(4))
+    assert s.dtype == torch.int64 and torch.equal(s, 2 * bits - n_steps)
+
+
+def test_general_endpoints_replay_the_steps_and_ignore_chunking():
+    p, n_walks, n_steps = 0.7, 25, 40
+    steps = sample_steps(n_walks, n_steps, p, generator=torch.Generator().manual_seed(8))
+    for chunk in (None, 1, 40, 333):
+        s = sample_endpoints(
+            n_walks, n_steps, p, generator=torch.Generator().manual_seed(8), chunk_steps=chunk
+        )
+        assert torch.equal(s, steps.sum(1, dtype=torch.int64)), chunk
+    with pytest.raises(ValueError, match="chunk_steps must be >= 1, got 0"):
+        sample_endpoints(3, 4, chunk_steps=0)
+    assert sample_endpoints(4, 0).tolist() == [0, 0, 0, 0]
+
+
+def test_endpoint_pmf_edges():
+    k, probs = endpoint_pmf(4, 1.0, dtype=torch.float32)
+    assert probs.dtype == torch.float32 and k.dtype == torch.int64
+    assert k.tolist() == [-4, -2, 0, 2, 4] and probs.tolist() == [0, 0, 0, 0, 1]
+    k, probs = endpoint_pmf(0)
+    assert k.tolist() == [0] and probs.tolist() == [1.0]
+    # the log-pmf at the degenerate ends: 0 where the path is forced, -inf elsewhere
+    n, j = torch.full((3,), 2.0, dtype=torch.float64), torch.arange(3, dtype=torch.float64)
+    assert log_binomial_pmf(n, j, 0.0).tolist() == [0.0, -math.inf, -math.inf]
+    assert log_binomial_pmf(n, j, 1.0).tolist() == [-math.inf, -math.inf, 0.0]
+    assert endpoint_mean_var(10, 0.25) == (-5.0, 7.5)
+
+
+# -------------------------------------------------------------------------- path counting
+
+
+def test_path_counts_at_the_ends_of_the_range():
+    assert path_count(4, 0, 4) == 1 and path_count(4, 0, -4) == 1  # all up / all down
+    assert path_count(4, 0, 6) == 0 and path_count(4, 0, -6) == 0 and path_count(4, 0, 1) == 0
+    assert path_count(0, 2, 2) == 1 and path_count(3, 1, 2) == 3
+    for a, b in ((0, 1), (1, 0), (-1, 2)):
+        with pytest.raises(ValueError, match=f"needs a > 0 and b > 0, got a={a}, b={b}"):
+            reflected_path_count(4, a, b)
+    assert reflected_path_count(2, 1, 1) == 1  # 1 -> 0 -> 1 is the only path touching 0
+    assert ballot_count(1, 1) == 1 and ballot_count(3, 1) == 1 and ballot_count(4, 1) == 0
+    with pytest.raises(ValueError, match="the ballot theorem needs k > 0, got 0"):
+        ballot_count(4, 0)
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+        ballot_count(0, 1)
+
+
+def test_path_statistics_edges():
+    single = torch.zeros(3, 1, dtype=torch.int64)  # S_0 only: nothing can be hit
+    assert first_return_times(single).tolist() == [-1, -1, -1]
+    assert first_hitting_times(single, 0).tolist() == [-1, -1, -1]
+    shifted = torch.tensor([[5, 6, 5, 4], [5, 4, 3, 2]])  # returns to S_0 = 5, not to 0
+    assert first_return_times(shifted).tolist() == [2, -1]
+    with pytest.raises(TypeError, match="paths must be a torch.Tensor, got list"):
+        first_return_times([[0, 1]])
+    with pytest.raises(ValueError, match=r"shape \(n_walks, n_steps \+ 1\), got \(2, 0\)"):
+        first_return_times(torch.zeros(2, 0))
+    with pytest.raises(TypeError, match="level must be an int, got bool"):
+        first_hitting_times(shifted, True)
+    assert enumerate_paths(0).tolist() == [[0]]
+    assert enumerate_paths(2).tolist() == [[0, -1, -2], [0, 1, 0], [0, -1, 0], [0, 1, 2]]
+    with pytest.raises(ValueError, match="n must be <= 20, got 21"):
+        enumerate_paths(21)
+
+
+def test_simulate_ruin_checks_the_generators_device():
+    with pytest.raises(ValueError, match="generator lives on cpu"):
+        simulate_ruin(1, 3, 0.5, 2, generator=torch.Generator(), device="meta")
+
+
+@pytest.mark.gpu
+def test_simulate_ruin_allocates_on_the_requested_device():
+    won, dur = simulate_ruin(2, 5, 0.5, 100, generator=torch.Generator("cuda").manual_seed(0))
+    assert won.device.type == dur.device.type == "cuda"
+    won, dur = simulate_ruin(2, 5, 0.5, 100, device="cuda")
+    assert won.device.type == dur.device.type == "cuda" and (dur >= 2).all()
