@@ -116,7 +116,10 @@ def perturbed(module, seed, scale=0.5):
 mu, sigma = 1.5, 0.4
 x = torch.linspace(-1, 4, 11, dtype=torch.float64)[:, None]
 via_11 = standard_normal_log_prob((x - mu) / sigma) - math.log(sigma)
-assert_close(via_11, torch.distributions.Normal(mu, sigma).log_prob(x[:, 0]), label="(1.1) in 1-D")
+normal = torch.distributions.Normal(
+    torch.tensor(mu, dtype=torch.float64), torch.tensor(sigma, dtype=torch.float64)
+)
+assert_close(via_11, normal.log_prob(x[:, 0]), label="(1.1) in 1-D")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Why not any network?** For a general $f$ on $\mathbb R^d$ the log-det needs the full
@@ -126,7 +129,7 @@ assert_close(via_11, torch.distributions.Normal(mu, sigma).log_prob(x[:, 0]), la
 # $d = 64$ is fine, for a 256×256×3 image $d \approx 2\times 10^5$ it is hopeless.
 
 # %%
-times = logdet_timing(TIMING_DIMS, repeats=5)
+times = logdet_timing(TIMING_DIMS, repeats=7)
 for d, t in zip(TIMING_DIMS, times, strict=True):
     print(f"d = {d:5d}: slogdet {1e3 * t:8.3f} ms")
 slope = math.log(times[-1] / times[-3]) / math.log(TIMING_DIMS[-1] / TIMING_DIMS[-3])
