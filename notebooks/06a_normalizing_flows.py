@@ -14,8 +14,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # Chapter 06a · Normalizing flows: from NICE to Glow
 #
@@ -82,7 +80,8 @@ DEVICE = runtime.device()
 print(runtime.describe())
 
 # Sizes: small in fast mode (CI), large in full mode. Nothing below edits them.
-TRAIN_STEPS = runtime.pick(fast=600, full=4000)
+TRAIN_STEPS = runtime.pick(fast=300, full=4000)
+N_LAYERS = runtime.pick(fast=4, full=8)
 N_EVAL = runtime.pick(fast=2000, full=20_000)
 DIGIT_STEPS = runtime.pick(fast=60, full=4000)
 DIGIT_LAYERS = runtime.pick(fast=2, full=8)
@@ -332,7 +331,7 @@ display(show_source(train_flow, "mle-loss"))
 # %%
 results = {}
 for family in ("nice", "realnvp", "glow"):
-    cfg = FlowConfig(family=family, data=data, n_layers=6, steps=TRAIN_STEPS)
+    cfg = FlowConfig(family=family, data=data, n_layers=N_LAYERS, steps=TRAIN_STEPS)
     model = train_flow(cfg, device=DEVICE).model.cpu()
     results[family] = (model, *heldout_nll(model, mix, N_EVAL))
 identity_nll = heldout_nll(make_flow("realnvp", 2, 1).double(), mix, N_EVAL)[0]
@@ -372,11 +371,13 @@ viz.layer_by_layer_widget(results["realnvp"][0], mix)
 # comes from the cache.
 
 # %%
-display(viz.density_figure("glow", data, 6, steps=TRAIN_STEPS, n_eval=N_EVAL))
+display(viz.density_figure("glow", data, N_LAYERS, steps=TRAIN_STEPS, n_eval=N_EVAL))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-viz.density_explorer_widget(steps=TRAIN_STEPS, n_eval=runtime.pick(fast=500, full=5000))
+viz.density_explorer_widget(
+    steps=TRAIN_STEPS, n_layers=N_LAYERS, n_eval=runtime.pick(fast=500, full=5000)
+)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7 · Dequantisation and the 8×8 digits

@@ -14,8 +14,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # Chapter 06b · Continuous normalizing flows, and back to flow matching
 #
@@ -83,7 +81,7 @@ print(runtime.describe())
 N_PROBES = runtime.pick(fast=100_000, full=2_000_000)
 N_EXACT = runtime.pick(fast=4, full=32)
 N_EVAL = runtime.pick(fast=300, full=5000)
-FM_STEPS = runtime.pick(fast=1500, full=8000)
+FM_STEPS = runtime.pick(fast=1000, full=8000)
 
 mix = toy("toy_mixture")
 

@@ -121,7 +121,7 @@ def density_figure(
     return fig
 
 
-def density_explorer_widget(*, steps: int = 800, n_eval: int = 1000):
+def density_explorer_widget(*, steps: int = 800, n_layers: int = 6, n_eval: int = 1000):
     """Widget (b): model family, data and number of layers -> :func:`density_figure`
     (each choice trains once, then comes from the cache)."""
     controls = {
@@ -129,7 +129,7 @@ def density_explorer_widget(*, steps: int = 800, n_eval: int = 1000):
             options=list(MODEL_FAMILIES), value="realnvp", description="family"
         ),
         "data": widgets.Dropdown(options=["toy_mixture", "ring", "grid"], description="data"),
-        "n_layers": widgets.IntSlider(value=6, min=1, max=12, description="layers"),
+        "n_layers": widgets.IntSlider(value=n_layers, min=1, max=12, description="layers"),
     }
     return figure_widget(
         lambda family, data, n_layers: density_figure(
