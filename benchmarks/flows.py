@@ -34,6 +34,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--n-eval", type=int, default=2000)
     parser.add_argument("--n-layers", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--devices", default="cpu,cuda")
     args = parser.parse_args()
     devices = [d for d in args.devices.split(",") if d == "cpu" or torch.cuda.is_available()]
@@ -44,6 +46,9 @@ def main() -> None:
         cpu_threads=torch.get_num_threads(),
         cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        n_layers=args.n_layers,
         n_eval=args.n_eval,
     )
     entropy = {name: mixture_entropy(toy(name)) for name in TOY_NAMES}
@@ -51,7 +56,14 @@ def main() -> None:
         gaps = {}
         for name in TOY_NAMES:
             for family in MODEL_FAMILIES:
-                cfg = FlowConfig(family=family, data=name, n_layers=args.n_layers, steps=args.steps)
+                cfg = FlowConfig(
+                    family=family,
+                    data=name,
+                    n_layers=args.n_layers,
+                    steps=args.steps,
+                    batch_size=args.batch_size,
+                    lr=args.lr,
+                )
                 if device == "cuda":
                     torch.cuda.synchronize()
                 start = time.perf_counter()

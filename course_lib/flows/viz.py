@@ -84,11 +84,16 @@ def density_figure(
     steps: int = 800,
     n_eval: int = 1000,
     grid: int = 80,
+    batch_size: int = 256,
+    lr: float = 2e-3,
     device=None,
 ) -> Figure:
     """Learned density (a cached :func:`train_flow` model) beside the exact one, with the
-    held-out NLL against the entropy H(p) (the gap is KL(p || q) in nats, eq. 8.1)."""
-    cfg = FlowConfig(family=family, data=data, n_layers=n_layers, steps=steps)
+    held-out NLL against the entropy H(p) (the gap is KL(p || q) in nats, eq. 8.1). ``steps``,
+    ``batch_size`` and ``lr`` complete the :class:`FlowConfig` (and so pick the cache entry)."""
+    cfg = FlowConfig(
+        family=family, data=data, n_layers=n_layers, steps=steps, batch_size=batch_size, lr=lr
+    )
     model = train_flow(cfg, device=device, progress=False).model
     mix = toy(data)
     ode = {"rtol": 1e-4, "atol": 1e-6} if family == "cnf" else {}
