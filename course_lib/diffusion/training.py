@@ -15,6 +15,12 @@ and the SHA-256 checksum of the .pt file. On load, a missing sidecar, a config m
 checksum mismatch, a file ``torch.load(weights_only=True)`` refuses or a state dict that does
 not fit the network all count as a stale/corrupt cache: it is rebuilt, never trusted. The
 cache folder is ``$COURSE_CACHE_DIR`` or ``.course_cache/`` in the repository root.
+
+**Generic part.** :func:`train_module` is the loop and cache without the denoiser registries:
+any module, any loss ``loss_fn(model, generator)``, keyed by any JSON-able config dict under a
+file-name ``prefix``. :func:`train_denoiser` is ``train_module`` with the registries'
+network, batch sampler and objective (prefix ``"diffusion"``); Chapter 06's flows use it with
+their own configs (prefix ``"flows"``).
 """
 
 from __future__ import annotations
@@ -50,7 +56,10 @@ __all__ = [
     "cache_dir",
     "cache_key",
     "load_cached",
+    "load_module",
+    "module_cache_paths",
     "train_denoiser",
+    "train_module",
 ]
 
 CACHE_ENV_VAR = "COURSE_CACHE_DIR"
@@ -172,9 +181,11 @@ def cache_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / ".course_cache"
 
 
-def cache_key(config: TrainConfig) -> str:
-    """SHA-256 (first 16 hex digits) of the config's canonical JSON and the cache format."""
-    text = json.dumps({"format": CACHE_FORMAT, "config": config.as_dict()}, sort_keys=True)
+def cache_key(config: TrainConfig | dict) -> str:
+    """SHA-256 (first 16 hex digits) of the config's canonical JSON and the cache format
+    (a :class:`TrainConfig` or any JSON-able dict)."""
+    data = config.as_dict() if isinstance(config, TrainConfig) else config
+    text = json.dumps({"format": CACHE_FORMAT, "config": data}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -182,10 +193,49 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _paths(config: TrainConfig, folder: Path | None) -> tuple[Path, Path]:
+def module_cache_paths(config: dict, prefix: str, folder: Path | None = None) -> tuple[Path, Path]:
+    """(weights, sidecar) paths ``<folder>/<prefix>-<key>.pt|.json`` of a config dict."""
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict, got {type(config).__name__}")
+    if not isinstance(prefix, str) or not prefix.isidentifier():
+        raise ValueError(f"prefix must be a plain name such as 'flows', got {prefix!r}")
     folder = Path(folder) if folder is not None else cache_dir()
     key = cache_key(config)
-    return folder / f"diffusion-{key}.pt", folder / f"diffusion-{key}.json"
+    return folder / f"{prefix}-{key}.pt", folder / f"{prefix}-{key}.json"
+
+
+def load_module(
+    build: Callable[[], nn.Module],
+    config: dict,
+    prefix: str,
+    *,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    folder: Path | None = None,
+) -> tuple[nn.Module, torch.Tensor] | None:
+    """(model, losses) from the cache if a valid entry for ``config`` exists, else ``None``
+    (with a warning saying why when an entry exists but is corrupt or stale). ``build()`` makes
+    the untrained module (under ``seed``) whose state dict must fit the stored one exactly."""
+    pt, meta_path = module_cache_paths(config, prefix, folder)
+    if not pt.exists() and not meta_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        if meta.get("config") != json.loads(json.dumps(config)):
+            raise ValueError("the stored config differs")
+        if meta.get("sha256") != _sha256(pt):
+            raise ValueError("the checksum of the weights file does not match")
+        payload = torch.load(pt, map_location="cpu", weights_only=True)
+        model = _build_seeded(build, seed)
+        model.load_state_dict(payload["state_dict"], strict=True)
+        losses = payload["losses"]
+    except Exception as err:  # any failure means: do not trust this entry
+        warnings.warn(
+            f"cache entry {pt.name} is corrupt or stale ({err}); rebuilding it", stacklevel=3
+        )
+        return None
+    model.eval().requires_grad_(False)
+    return model.to(device), losses
 
 
 def load_cached(
@@ -193,40 +243,124 @@ def load_cached(
 ) -> tuple[nn.Module, torch.Tensor] | None:
     """(model, losses) from the cache if a valid entry exists, else ``None`` (with a warning
     saying why when an entry exists but is corrupt or stale)."""
-    pt, meta_path = _paths(config, folder)
-    if not pt.exists() and not meta_path.exists():
-        return None
-    try:
-        meta = json.loads(meta_path.read_text())
-        if meta.get("config") != json.loads(json.dumps(config.as_dict())):
-            raise ValueError("the stored config differs")
-        if meta.get("sha256") != _sha256(pt):
-            raise ValueError("the checksum of the weights file does not match")
-        payload = torch.load(pt, map_location="cpu", weights_only=True)
-        model = build_model(config)
-        model.load_state_dict(payload["state_dict"], strict=True)
-        losses = payload["losses"]
-    except Exception as err:  # any failure means: do not trust this entry
-        warnings.warn(
-            f"cache entry {pt.name} is corrupt or stale ({err}); rebuilding it", stacklevel=2
-        )
-        return None
-    model.eval().requires_grad_(False)
-    return model.to(device), losses
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    build = lambda: NETWORKS[config.net](config)  # noqa: E731
+    return load_module(
+        build, config.as_dict(), "diffusion", seed=config.seed, device=device, folder=folder
+    )
 
 
-def _save(config: TrainConfig, model: nn.Module, losses: torch.Tensor, folder: Path | None) -> Path:
-    pt, meta_path = _paths(config, folder)
+def _build_seeded(build: Callable[[], nn.Module], seed: int) -> nn.Module:
+    """``build()`` with the global RNG seeded by ``seed`` inside, and restored after."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"build() must return an nn.Module, got {type(model).__name__}")
+    return model
+
+
+def _save_module(
+    config: dict, prefix: str, model: nn.Module, losses: torch.Tensor, folder: Path | None
+) -> Path:
+    pt, meta_path = module_cache_paths(config, prefix, folder)
     pt.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     tmp = pt.with_suffix(".pt.tmp")
     torch.save({"state_dict": state, "losses": losses.cpu()}, tmp)
     os.replace(tmp, pt)  # atomic: a crash never leaves a half-written file under the real name
-    meta = {"config": config.as_dict(), "sha256": _sha256(pt), "format": CACHE_FORMAT}
+    meta = {"config": config, "sha256": _sha256(pt), "format": CACHE_FORMAT}
     tmp_meta = meta_path.with_suffix(".json.tmp")
     tmp_meta.write_text(json.dumps(meta, indent=1, sort_keys=True))
     os.replace(tmp_meta, meta_path)
     return pt
+
+
+# region: train-module
+def train_module(
+    build: Callable[[], nn.Module],
+    loss_fn: Callable[[nn.Module, torch.Generator], torch.Tensor],
+    config: dict,
+    *,
+    prefix: str,
+    steps: int,
+    lr: float,
+    seed: int = 0,
+    ema: float | None = None,
+    max_grad_norm: float | None = None,
+    device: str | torch.device | None = None,
+    use_cache: bool = True,
+    cache_folder: Path | None = None,
+    progress: bool = True,
+    desc: str = "training",
+) -> TrainResult:
+    """Train (or load from the cache) the module ``build()`` by minimising ``loss_fn``.
+
+    ``build()`` runs with the global RNG seeded by ``seed`` (restored afterwards) and must give
+    the same module every call; ``loss_fn(model, generator)`` draws its own batch from the CPU
+    generator (seeded ``seed + 1``, so CPU and GPU runs see the same data) and returns a scalar.
+    Adam with a cosine-decayed learning rate for ``steps`` steps, optional gradient-norm
+    clipping, and with ``ema`` in [0, 1) an exponential moving average of the weights is
+    returned instead of the last iterate. ``config`` (a JSON-able dict that must determine the
+    result) keys the cache entry ``<prefix>-<key>.pt``; Ctrl-C returns the model so far, uncached.
+    """
+    if not callable(build) or not callable(loss_fn):
+        raise TypeError("build and loss_fn must be callable")
+    steps, seed = check_int(steps, "steps", minimum=1), check_int(seed, "seed")
+    lr = check_real(lr, "lr", low=0, low_open=True)
+    if ema is not None:
+        ema = check_real(ema, "ema", low=0, high=1, high_open=True)
+    if max_grad_norm is not None:
+        max_grad_norm = check_real(max_grad_norm, "max_grad_norm", low=0, low_open=True)
+    dev = torch.device(device) if device is not None else torch.device("cpu")
+    pt = module_cache_paths(config, prefix, cache_folder)[0]
+    if use_cache:
+        hit = load_module(build, config, prefix, seed=seed, device=dev, folder=cache_folder)
+        if hit is not None:
+            return TrainResult(hit[0], hit[1], True, False, pt)
+    model = _build_seeded(build, seed).to(dev).train()
+    averaged = copy.deepcopy(model).requires_grad_(False) if ema is not None else model
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    gen = torch.Generator().manual_seed(seed + 1)
+    losses: list[float] = []
+    interrupted = False
+    bar = tqdm(range(steps), desc=desc, disable=not progress)
+    try:
+        for _ in bar:
+            loss = loss_fn(model, gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+            opt.step()
+            sched.step()
+            if ema is not None:
+                with torch.no_grad():  # EMA: theta_ema <- d theta_ema + (1 - d) theta
+                    for pe, p in zip(averaged.parameters(), model.parameters(), strict=False):
+                        pe.lerp_(p, 1 - ema)
+                    for be, b in zip(averaged.buffers(), model.buffers(), strict=False):
+                        be.copy_(b)
+            losses.append(float(loss.detach()))
+            if len(losses) % 50 == 0:
+                bar.set_postfix(loss=f"{sum(losses[-50:]) / 50:.4f}")
+    except KeyboardInterrupt:
+        interrupted = True
+        warnings.warn(
+            f"training interrupted after {len(losses)} steps; returning that model", stacklevel=2
+        )
+    finally:
+        bar.close()
+    averaged.eval()
+    loss_t = torch.tensor(losses)
+    path = None
+    if use_cache and not interrupted:
+        path = _save_module(config, prefix, averaged, loss_t, cache_folder)
+    return TrainResult(averaged, loss_t, False, interrupted, path)
+
+
+# endregion: train-module
 
 
 def train_denoiser(
@@ -246,45 +380,24 @@ def train_denoiser(
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     dev = torch.device(device) if device is not None else torch.device("cpu")
-    if use_cache:
-        hit = load_cached(config, device=dev, folder=cache_folder)
-        if hit is not None:
-            return TrainResult(hit[0], hit[1], True, False, _paths(config, cache_folder)[0])
-    model = build_model(config, dev).train()
-    ema = copy.deepcopy(model).requires_grad_(False)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.steps)
-    gen = torch.Generator().manual_seed(config.seed + 1)
     state: dict = {}
-    losses: list[float] = []
-    interrupted = False
-    bar = tqdm(
-        range(config.steps), desc=f"training {config.net} on {config.data}", disable=not progress
+
+    def loss_fn(model: nn.Module, gen: torch.Generator) -> torch.Tensor:
+        x0 = DATASETS[config.data](config.batch_size, gen, state).to(dev)
+        return OBJECTIVES[config.objective](model, x0, gen, config)
+
+    return train_module(
+        lambda: NETWORKS[config.net](config),
+        loss_fn,
+        config.as_dict(),
+        prefix="diffusion",
+        steps=config.steps,
+        lr=config.lr,
+        seed=config.seed,
+        ema=config.ema,
+        device=dev,
+        use_cache=use_cache,
+        cache_folder=cache_folder,
+        progress=progress,
+        desc=f"training {config.net} on {config.data}",
     )
-    try:
-        for _ in bar:
-            x0 = DATASETS[config.data](config.batch_size, gen, state).to(dev)
-            loss = OBJECTIVES[config.objective](model, x0, gen, config)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            with torch.no_grad():  # EMA: theta_ema <- d theta_ema + (1 - d) theta
-                for pe, p in zip(ema.parameters(), model.parameters(), strict=False):
-                    pe.lerp_(p, 1 - config.ema)
-            losses.append(float(loss.detach()))
-            if len(losses) % 50 == 0:
-                bar.set_postfix(loss=f"{sum(losses[-50:]) / 50:.4f}")
-    except KeyboardInterrupt:
-        interrupted = True
-        warnings.warn(
-            f"training interrupted after {len(losses)} steps; returning that model", stacklevel=2
-        )
-    finally:
-        bar.close()
-    ema.eval()
-    loss_t = torch.tensor(losses)
-    path = None
-    if use_cache and not interrupted:
-        path = _save(config, ema, loss_t, cache_folder)
-    return TrainResult(ema, loss_t, False, interrupted, path)
