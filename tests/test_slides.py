@@ -37,7 +37,7 @@ def lecture_path(cells: list[dict]) -> list[dict]:
     return [c for c in cells if _slide_type(c) not in ("skip", "notes")]
 
 
-@pytest.mark.parametrize("path", _params())
+@pytest.mark.parametrize("path", list(_params()))
 def test_notebook_has_a_lecture_path(path: Path):
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     types = [_slide_type(c) for c in cells]
