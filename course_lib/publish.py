@@ -14,10 +14,11 @@ site and the slides open without a network:
 * pages and slides are rendered by nbconvert (the ``lab`` and ``reveal`` templates) with
   the blocks that would load scripts from a CDN (require.js, jQuery, mermaid, MathJax, the
   widget manager) replaced by local files;
-* MathJax 2.7 comes from the ``jupyter-server-mathjax`` package (the copy classic Jupyter
-  served), configured for its STIX web fonts;
-* reveal.js comes from the npm registry at build time (``npm pack``, a pinned version
-  whose sha512 is checked), since no maintained Python package ships it;
+* MathJax 3 (its single-file ``tex-svg-full`` build: SVG output, no web fonts to fetch) and
+  reveal.js come from the npm registry at build time (``npm pack`` of a pinned version
+  whose sha512 is checked, once, into ``build/vendor``): no maintained Python package ships
+  reveal.js, and the MathJax 2 that ``jupyter-server-mathjax`` ships only has the combined
+  HTML-CSS configuration, whose font probing logs console errors offline;
 * widgets are rendered statically: the executed notebook stores each widget's state, and
   the PNG that the widget's image holds at its initial control values replaces the live
   view (the same ``draw`` function makes both, see ``course_lib.plotting.figure_widget``).
@@ -44,13 +45,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REVEAL_VERSION = "5.2.1"
-# sha512 of reveal.js-5.2.1.tgz as published on the npm registry (npm's "integrity" field).
-REVEAL_INTEGRITY = (
-    "sha512-r7//6mIM5p34hFiDMvYfXgyjXqGRta+/psd9YtytsgRlrpRzFv4RbH76TXd2qD+7ZPZEbpBDhdRh"
-    "JaFgfQ7zNQ=="
-)
-_MATHJAX_CONFIG = "?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+# npm packages the pages load, each pinned with the sha512 the registry publishes for its
+# tarball (npm's "integrity" field), and the paths kept from it.
+NPM_ASSETS = {
+    "reveal.js": (
+        "5.2.1",
+        "sha512-r7//6mIM5p34hFiDMvYfXgyjXqGRta+/psd9YtytsgRlrpRzFv4RbH76TXd2qD+7ZPZEbpBDhdRh"
+        "JaFgfQ7zNQ==",
+        ("package/dist/", "package/plugin/notes/", "package/LICENSE"),
+    ),
+    "mathjax": (
+        "3.2.2",
+        "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1v"
+        "O+geW0OhGw==",
+        ("package/es5/tex-svg-full.js", "package/LICENSE"),
+    ),
+}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 _NOTEBOOK_NAME = re.compile(r"^(\d\d)([a-z]?)_[a-z0-9_]+$")
@@ -60,7 +70,7 @@ __all__ = [
     "build",
     "course_notebooks",
     "execute",
-    "fetch_reveal",
+    "fetch_npm",
     "main",
     "static_widgets",
 ]
@@ -232,56 +242,44 @@ def static_widgets(nb) -> tuple[int, int]:
 # ----------------------------------------------------------------------------------
 # Offline assets
 # ----------------------------------------------------------------------------------
-def mathjax_dir() -> Path:
-    """MathJax 2.7 as shipped by the ``jupyter-server-mathjax`` package."""
-    try:
-        import jupyter_server_mathjax
-    except ImportError as err:  # pragma: no cover - the lab extra installs it
-        raise RuntimeError(
-            "the site needs the jupyter-server-mathjax package (pip install -e '.[lab]')"
-        ) from err
-    return Path(jupyter_server_mathjax.__file__).parent / "static"
-
-
 def _sri(data: bytes) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode("ascii")
 
 
-def fetch_reveal(cache: Path = ROOT / "build" / "vendor") -> Path:
-    """reveal.js ``REVEAL_VERSION`` unpacked under ``cache`` (fetched once with ``npm pack``).
+def fetch_npm(name: str, cache: Path = ROOT / "build" / "vendor") -> Path:
+    """The pinned npm package ``name`` of ``NPM_ASSETS``, unpacked once under ``cache``.
 
-    The tarball's sha512 must equal ``REVEAL_INTEGRITY``; only ``dist/``, the notes plugin
-    and the licence are kept. Returns the folder that holds ``dist/reveal.js``.
+    Fetched with ``npm pack``; the tarball's sha512 must equal the pinned one, and only the
+    listed paths are kept. Returns the package folder (``dist/``, ``es5/`` ... inside).
     """
-    target = cache / f"reveal.js-{REVEAL_VERSION}"
-    if (target / "dist" / "reveal.js").exists():
+    if name not in NPM_ASSETS:
+        raise ValueError(f"unknown npm asset {name!r}; expected one of {sorted(NPM_ASSETS)}")
+    version, integrity, keep = NPM_ASSETS[name]
+    target = cache / f"{name}-{version}"
+    if (target / ".complete").exists():
         return target
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError(
-            "reveal.js for the slides comes from the npm registry and npm is missing: "
+            f"{name} for the site and slides comes from the npm registry and npm is missing: "
             "install Node.js (apt-get install npm, brew install node) and run again"
         )
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
         subprocess.run(
-            [npm, "pack", f"reveal.js@{REVEAL_VERSION}", "--pack-destination", tmp, "--silent"],
+            [npm, "pack", f"{name}@{version}", "--pack-destination", tmp, "--silent"],
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        tgz = Path(tmp) / f"reveal.js-{REVEAL_VERSION}.tgz"
+        tgz = Path(tmp) / f"{name}-{version}.tgz"
         got = _sri(tgz.read_bytes())
-        if got != REVEAL_INTEGRITY:
-            raise RuntimeError(f"reveal.js tarball has {got}, expected {REVEAL_INTEGRITY}")
+        if got != integrity:
+            raise RuntimeError(f"{name} tarball has {got}, expected {integrity}")
         unpacked = Path(tmp) / "unpacked"
         with tarfile.open(tgz) as tar:
-            keep = [
-                m
-                for m in tar.getmembers()
-                if m.name.startswith(("package/dist/", "package/plugin/notes/"))
-                or m.name == "package/LICENSE"
-            ]
-            tar.extractall(unpacked, members=keep, filter="data")
+            members = [m for m in tar.getmembers() if m.name.startswith(keep)]
+            tar.extractall(unpacked, members=members, filter="data")
+        (unpacked / "package" / ".complete").write_text(f"{name}@{version} {integrity}\n")
         shutil.rmtree(target, ignore_errors=True)
         (unpacked / "package").rename(target)
     return target
@@ -297,17 +295,16 @@ def _copy_tree(src: Path, dest: Path) -> None:
 # ----------------------------------------------------------------------------------
 _MATHJAX = r"""
 {%- macro course_mathjax(url) -%}
-<script type="text/x-mathjax-config">
-MathJax.Hub.Config({
-  TeX: {equationNumbers: {autoNumber: "none"}, extensions: ["AMSmath.js", "AMSsymbols.js"]},
-  tex2jax: {inlineMath: [["$", "$"], ["\\(", "\\)"]], displayMath: [["$$", "$$"], ["\\[", "\\]"]],
-            processEscapes: true, processEnvironments: true},
-  "HTML-CSS": {availableFonts: [], imageFont: null, preferredFont: null, webFont: "STIX-Web",
-               linebreaks: {automatic: true}},
-  displayAlign: "center", messageStyle: "none", showMathMenu: false
-});
+<script>
+window.MathJax = {
+  tex: {inlineMath: [["$", "$"], ["\\(", "\\)"]], displayMath: [["$$", "$$"], ["\\[", "\\]"]],
+        processEscapes: true, processEnvironments: true, tags: "none",
+        packages: {"[-]": ["noerrors", "noundefined"]}},
+  svg: {fontCache: "global"},
+  options: {enableMenu: false}
+};
 </script>
-<script src="{{ url }}"></script>
+<script src="{{ url }}" defer></script>
 {%- endmacro -%}
 """
 
@@ -343,18 +340,13 @@ _SLIDES = r"""
 <script>
 Reveal.initialize({controls: true, progress: true, history: true, transition: "slide",
                    slideNumber: "c/t", width: 1100, height: 780, plugins: [RevealNotes]});
-function typesetCurrent() {
-  if (window.MathJax && MathJax.Hub) {
-    MathJax.Hub.Queue(["Typeset", MathJax.Hub, Reveal.getCurrentSlide()]);
-  }
-}
 function scrollLongSlide() {  // a slide taller than the viewport scrolls instead of spilling
   const limit = document.querySelector(".reveal").clientHeight * 0.95;
   document.querySelectorAll("section.present > section, section.present").forEach((s) => {
     if (s.scrollHeight > limit) { s.style.height = "95vh"; s.style.overflowY = "auto"; }
   });
 }
-Reveal.on("slidechanged", () => { typesetCurrent(); scrollLongSlide(); });
+Reveal.on("slidechanged", scrollLongSlide);
 Reveal.on("ready", scrollLongSlide);
 </script>
 {% endblock footer_js %}
@@ -399,7 +391,7 @@ def render_page(nb, dest: Path, site: Path, links: Sequence[tuple[str, Path]]) -
     """Write an executed notebook as a static page under ``site`` (MathJax from ``_static``)."""
     resources = {
         "course": {
-            "mathjax": _rel(site / "_static/mathjax/MathJax.js", dest.parent) + _MATHJAX_CONFIG,
+            "mathjax": _rel(site / "_static/mathjax/es5/tex-svg-full.js", dest.parent),
             "nav": _nav(links, dest),
         }
     }
@@ -413,9 +405,7 @@ def render_slides(nb, dest: Path, site: Path) -> None:
     exporter = _exporter("slides")
     exporter.reveal_url_prefix = _rel(site / "_static/reveal.js", dest.parent)
     resources = {
-        "course": {
-            "mathjax": _rel(site / "_static/mathjax/MathJax.js", dest.parent) + _MATHJAX_CONFIG
-        }
+        "course": {"mathjax": _rel(site / "_static/mathjax/es5/tex-svg-full.js", dest.parent)}
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -507,9 +497,9 @@ def build(
     """
     notebooks = course_notebooks(root, only)
     site.mkdir(parents=True, exist_ok=True)
-    _copy_tree(mathjax_dir(), site / "_static" / "mathjax")
+    _copy_tree(fetch_npm("mathjax"), site / "_static" / "mathjax")
     if slides:
-        _copy_tree(fetch_reveal(), site / "_static" / "reveal.js")
+        _copy_tree(fetch_npm("reveal.js"), site / "_static" / "reveal.js")
     mode = "fast" if fast else "full"
     index = site / "index.html"
     for nb in notebooks:

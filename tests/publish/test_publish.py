@@ -102,6 +102,7 @@ def test_static_widgets_without_state_keeps_text_only():
 
 def _fake_npm(tmp_path: Path, payload: bytes) -> None:
     """An ``npm`` on PATH whose ``pack`` writes a reveal.js tarball holding ``payload``."""
+    version = publish.NPM_ASSETS["reveal.js"][0]
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         info = tarfile.TarInfo("package/dist/reveal.js")
@@ -111,23 +112,25 @@ def _fake_npm(tmp_path: Path, payload: bytes) -> None:
     tgz.write_bytes(buf.getvalue())
     npm = tmp_path / "bin" / "npm"
     npm.parent.mkdir()
-    name = f"reveal.js-{publish.REVEAL_VERSION}.tgz"
+    name = f"reveal.js-{version}.tgz"
     npm.write_text(f'#!/bin/sh\n# npm pack SPEC --pack-destination DIR\ncp "{tgz}" "$4/{name}"\n')
     npm.chmod(npm.stat().st_mode | stat.S_IEXEC)
 
 
-def test_fetch_reveal_rejects_a_tarball_with_another_checksum(tmp_path, monkeypatch):
+def test_fetch_npm_rejects_a_tarball_with_another_checksum(tmp_path, monkeypatch):
     _fake_npm(tmp_path, b"not reveal.js")
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(RuntimeError, match="expected sha512-"):
-        publish.fetch_reveal(tmp_path / "vendor")
-    assert not (tmp_path / "vendor" / f"reveal.js-{publish.REVEAL_VERSION}").exists()
+        publish.fetch_npm("reveal.js", tmp_path / "vendor")
+    assert not (tmp_path / "vendor" / f"reveal.js-{publish.NPM_ASSETS['reveal.js'][0]}").exists()
 
 
-def test_fetch_reveal_says_what_is_missing_without_npm(tmp_path, monkeypatch):
+def test_fetch_npm_says_what_is_missing_without_npm(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RuntimeError, match="npm is missing"):
-        publish.fetch_reveal(tmp_path / "vendor")
+        publish.fetch_npm("mathjax", tmp_path / "vendor")
+    with pytest.raises(ValueError, match="unknown npm asset 'jquery'"):
+        publish.fetch_npm("jquery", tmp_path / "vendor")
 
 
 def test_index_links_only_what_was_built(tmp_path):

@@ -7,7 +7,8 @@ console error, no page error and no blocked request on any page; the chapter pag
 figure in every cell that calls the chapter's viz module (widgets included, as static
 figures); math is typeset (MathJax elements, no TeX error, no raw ``$$`` or TeX commands in
 the text); the slides have one top-level section per ``slide`` cell and advance. Skipped
-without Chromium or npm (reveal.js comes from npm), unless COURSE_REQUIRE_BROWSER=1 (CI).
+without Chromium or npm (MathJax and reveal.js come from npm), unless
+COURSE_REQUIRE_BROWSER=1 (CI).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _chromium() -> str:
 def site(tmp_path_factory):
     """Chapter 01's page, solutions and slides, built once, served on 127.0.0.1."""
     if shutil.which("npm") is None and not (ROOT / "build" / "vendor").exists():
-        _missing("npm not found: the slides' reveal.js comes from the npm registry")
+        _missing("npm not found: MathJax and reveal.js come from the npm registry")
     out = tmp_path_factory.mktemp("site")
     publish.build(out, only=[STEM[:2]], fast=True, lecture_slides=False)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
@@ -112,17 +113,15 @@ class OfflinePage:
 
 def _wait_for_math(page) -> None:
     """Wait until MathJax finished its first typeset pass."""
-    page.wait_for_function("() => window.MathJax && MathJax.Hub", timeout=60_000)
-    page.evaluate(
-        "() => new Promise(done => MathJax.Hub.Register.StartupHook('End', () => "
-        "MathJax.Hub.Queue(done)))"
-    )
+    page.wait_for_function("() => window.MathJax && MathJax.startup", timeout=60_000)
+    page.evaluate("() => MathJax.startup.promise")
 
 
 def _assert_math_rendered(page, path: str) -> None:
-    typeset = page.locator(".MathJax, .MathJax_Display").count()
+    typeset = page.locator("mjx-container").count()
     assert typeset > 10, f"{path}: only {typeset} typeset formulas"
-    assert page.locator(".merror, .MathJax_Error").count() == 0, f"{path}: a TeX error"
+    errors = page.locator("[data-mml-node='merror']").count()
+    assert errors == 0, f"{path}: {errors} TeX errors"
     text = page.evaluate(
         "() => [...document.querySelectorAll('.jp-RenderedMarkdown')]"
         ".map(e => e.innerText).join('\\n')"
@@ -184,7 +183,7 @@ def test_index_and_solutions_pages_offline(site, browser):
         page = view.open(path)
         _wait_for_math(page)
         assert page.locator(".jp-Cell").count() > 5
-        assert page.locator(".merror, .MathJax_Error").count() == 0
+        assert page.locator("[data-mml-node='merror']").count() == 0
         view.assert_clean(path)
     finally:
         view.close()
@@ -210,7 +209,7 @@ def test_slides_offline_and_advance(site, browser):
         page.wait_for_function(f"() => Reveal.getIndices().h === {start + 1}", timeout=10_000)
         page.keyboard.press("ArrowRight")
         page.wait_for_function(f"() => Reveal.getIndices().h === {start + 2}", timeout=10_000)
-        assert page.locator(".reveal section.present .MathJax").count() > 0  # math on slide 3
+        assert page.locator(".reveal section.present mjx-container").count() > 0  # math, slide 3
         view.assert_clean(path)
     finally:
         view.close()
