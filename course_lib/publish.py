@@ -404,6 +404,9 @@ def render_slides(nb, dest: Path, site: Path) -> None:
     """Write an executed notebook as reveal.js slides (reveal.js and MathJax from ``_static``)."""
     exporter = _exporter("slides")
     exporter.reveal_url_prefix = _rel(site / "_static/reveal.js", dest.parent)
+    exporter.reveal_theme = (
+        "white"  # its fonts ship in dist/theme/fonts ("simple" imports web fonts)
+    )
     resources = {
         "course": {"mathjax": _rel(site / "_static/mathjax/es5/tex-svg-full.js", dest.parent)}
     }

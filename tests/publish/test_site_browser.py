@@ -46,6 +46,11 @@ def _chromium() -> str:
     return shutil.which("chromium") or _missing("Chromium not found (apt-get install chromium)")
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # no access log on stderr
+        pass
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """Chapter 01's page, solutions and slides, built once, served on 127.0.0.1."""
@@ -53,8 +58,7 @@ def site(tmp_path_factory):
         _missing("npm not found: MathJax and reveal.js come from the npm registry")
     out = tmp_path_factory.mktemp("site")
     publish.build(out, only=[STEM[:2]], fast=True, lecture_slides=False)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(_QuietHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -148,7 +152,7 @@ def test_chapter_page_offline_with_figures_and_math(site, browser):
         page = view.open(path)
         _wait_for_math(page)
         _assert_math_rendered(page, path)
-        cells = page.locator(".jp-Notebook > .jp-Cell")
+        cells = page.locator("main > .jp-Cell")
         source = json.loads((ROOT / "notebooks" / f"{STEM}.ipynb").read_text(encoding="utf-8"))
         assert cells.count() == len(source["cells"])
         expected = _viz_cells(STEM)
