@@ -82,7 +82,7 @@ bench: setup-test
 
 # The executed website (chapter pages, worked solutions, slides, index) in build/site: fast
 # sizes by default, FULL=1 for full sizes; ONLY="01 04a" limits it to some notebooks.
-# Opens offline: MathJax from jupyter-server-mathjax, reveal.js from npm (fetched once).
+# Opens offline: MathJax 3 and reveal.js from npm (pinned, sha512-checked, fetched once).
 PUBLISH_ARGS = $(if $(filter 1,$(FULL)),--full) $(if $(ONLY),--only $(ONLY))
 site: setup
 	$(BIN)/python -m course_lib.publish site $(PUBLISH_ARGS)
