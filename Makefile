@@ -11,7 +11,7 @@ TORCH_STAMP := $(VENV)/.installed-torch
 LAB_STAMP := $(VENV)/.installed-lab
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: setup setup-test lab test lint unit notebooks browser sync lock bench mutation clean
+.PHONY: setup setup-test lab test lint unit notebooks browser sync lock bench mutation clean site slides warm
 
 # The learner's install: the package, JupyterLab, jupytext, the Triton interpreter.
 setup: $(LAB_STAMP)
@@ -27,8 +27,11 @@ $(TORCH_STAMP): scripts/install_torch.py constraints.txt
 	@touch $@
 
 # The venv is updated when the pins or the package metadata change.
+# jupyterlab-rise pulls in jupyterlab-mathjax3, a JupyterLab 3 extension whose MathJax 3 is
+# built into JupyterLab 4: it is switched off in this venv so only the built-in one loads.
 $(LAB_STAMP): $(TORCH_STAMP) pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[lab]"
+	@$(BIN)/jupyter labextension disable --level=sys_prefix @jupyterlab/mathjax3-extension >/dev/null 2>&1
 	@touch $@
 
 $(TEST_STAMP): $(LAB_STAMP)
@@ -85,5 +88,21 @@ mutation: setup-test
 	$(BIN)/python scripts/mutation.py $(if $(MODULE),--module $(MODULE)) \
 	  $(if $(MUTATION_JOBS),--max-children $(MUTATION_JOBS))
 
+# The executed website (chapter pages, worked solutions, slides, index) in build/site: fast
+# sizes by default, FULL=1 for full sizes; ONLY="01 04a" limits it to some notebooks.
+# Opens offline: MathJax 3 and reveal.js from npm (pinned, sha512-checked, fetched once).
+PUBLISH_ARGS = $(if $(filter 1,$(FULL)),--full) $(if $(ONLY),--only $(ONLY))
+site: setup
+	$(BIN)/python -m course_lib.publish site $(PUBLISH_ARGS)
+
+# Static reveal.js slides of every notebook, executed in lecture mode (one line per check).
+slides: setup
+	$(BIN)/python -m course_lib.publish slides $(PUBLISH_ARGS)
+
+# Before a lecture: run every notebook once in this machine's mode so caches are warm
+# (Chapter 05 trains its toy models once and caches them in .course_cache/).
+warm: setup
+	$(BIN)/python -m course_lib.publish warm $(if $(ONLY),--only $(ONLY))
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .course_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .course_cache build

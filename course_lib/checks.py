@@ -6,6 +6,13 @@ Two kinds of check appear in every chapter:
   compare a simulation or a numerical result with a closed form, print both, and raise
   ``AssertionError`` when they disagree beyond a stated tolerance. Statistical checks
   use standard errors: ``|estimate - exact| <= k * SE``.
+
+  They print in one of two modes and assert the same thing in both. *Learner mode*
+  (the default) prints every detail: both values, the standard error, the z-score, the
+  tolerance. *Lecture mode* prints one line per check, ``✓ label: compared quantity``, so a
+  projected notebook stays readable. ``COURSE_LECTURE=1`` in the environment (e.g.
+  ``COURSE_LECTURE=1 make lab``) or ``lecture_mode(True)`` in a notebook turns it on;
+  ``lecture_mode(False)`` turns it off and ``lecture_mode()`` reports it.
 * **Exercises** with instant feedback that never gives the answer away.
 
 Exercise API (what a chapter writes)
@@ -51,6 +58,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +83,7 @@ __all__ = [
     "function_answer",
     "hint",
     "integer_answer",
+    "lecture_mode",
     "standard_error",
 ]
 
@@ -82,6 +91,44 @@ __all__ = [
 # ----------------------------------------------------------------------------------
 # Derivation checks
 # ----------------------------------------------------------------------------------
+LECTURE_ENV_VAR = "COURSE_LECTURE"
+_ON = {"1", "true", "yes", "on"}
+_OFF = {"0", "false", "no", "off"}
+_lecture_override: bool | None = None  # set by lecture_mode(True/False); wins over the env var
+
+
+def lecture_mode(on: bool | None = None) -> bool:
+    """Report, or switch, quiet lecture mode for the derivation checks; return the mode.
+
+    ``lecture_mode()`` returns True when checks print one line each. ``lecture_mode(True)``
+    or ``lecture_mode(False)`` sets the mode for this process, overriding ``COURSE_LECTURE``
+    (1/true/yes/on or 0/false/no/off, case-insensitive; anything else raises ``ValueError``).
+    The asserts are the same in both modes: only what a passing check prints changes.
+    """
+    global _lecture_override
+    if on is not None:
+        if not isinstance(on, bool):
+            raise TypeError(f"lecture_mode expects True, False or None, got {type(on).__name__}")
+        _lecture_override = on
+    if _lecture_override is not None:
+        return _lecture_override
+    raw = os.environ.get(LECTURE_ENV_VAR, "").strip()
+    if not raw:
+        return False
+    if raw.lower() in _ON:
+        return True
+    if raw.lower() in _OFF:
+        return False
+    raise ValueError(
+        f"{LECTURE_ENV_VAR} must be one of 1/true/yes/on or 0/false/no/off, got {raw!r}"
+    )
+
+
+def _passed(summary: str) -> None:
+    """Lecture mode's one line for a check that passed: ``✓ label: compared quantity``."""
+    print(f"\N{CHECK MARK} {summary}")
+
+
 def _as_numpy(x: Any) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         return x.detach().to("cpu", torch.float64).numpy()
@@ -108,12 +155,16 @@ def assert_within_se(
     if not se > 0 or not math.isfinite(se):
         raise ValueError(f"se must be a positive finite number, got {se}")
     z = (estimate - exact) / se
-    print(f"{label}: simulated {estimate:.6g} ± {se:.2g} (SE), exact {exact:.6g}, z = {z:+.2f}")
+    details = f"{label}: simulated {estimate:.6g} ± {se:.2g} (SE), exact {exact:.6g}, z = {z:+.2f}"
+    if not lecture_mode():
+        print(details)
     if not abs(z) <= k:
         raise AssertionError(
             f"{label}: simulation {estimate:.6g} differs from exact {exact:.6g} by "
             f"{abs(z):.1f} standard errors (allowed {k})"
         )
+    if lecture_mode():
+        _passed(f"{label}: {estimate:.4g} vs exact {exact:.4g} (z = {z:+.1f})")
 
 
 def assert_close(
@@ -125,7 +176,9 @@ def assert_close(
         raise AssertionError(f"{label}: shape {a.shape} does not match expected {e.shape}")
     diff = np.abs(a - e)
     max_err = float(diff.max()) if diff.size else 0.0
-    print(f"{label}: max |difference| = {max_err:.3g} (tolerance atol={atol:g}, rtol={rtol:g})")
+    details = f"{label}: max |difference| = {max_err:.3g} (tolerance atol={atol:g}, rtol={rtol:g})"
+    if not lecture_mode():
+        print(details)
     bad = ~(diff <= atol + rtol * np.abs(e))
     if bad.any():
         i = np.unravel_index(int(np.argmax(np.where(bad, diff, -1.0))), diff.shape)
@@ -133,6 +186,8 @@ def assert_close(
             f"{label}: {int(bad.sum())} of {diff.size} entries differ; worst at index {i}: "
             f"{a[i]!r} vs expected {e[i]!r}"
         )
+    if lecture_mode():
+        _passed(f"{label}: max |difference| = {max_err:.2g}")
 
 
 def assert_pmf_matches(counts: Any, pmf: Any, k: float = 5.0, label: str = "histogram") -> float:
@@ -156,9 +211,15 @@ def assert_pmf_matches(counts: Any, pmf: Any, k: float = 5.0, label: str = "hist
     z = (obs - m * prob) / np.sqrt(m * prob * (1 - prob) + 1e-300)
     worst = float(np.abs(z).max())
     tv = 0.5 * float(np.abs(c / m - p).sum())
-    print(f"{label}: {int(m)} draws, {obs.size} bins, max |z| = {worst:.2f}, TV distance {tv:.4f}")
+    details = (
+        f"{label}: {int(m)} draws, {obs.size} bins, max |z| = {worst:.2f}, TV distance {tv:.4f}"
+    )
+    if not lecture_mode():
+        print(details)
     if worst > k:
         raise AssertionError(f"{label}: a bin is {worst:.1f} standard errors off (allowed {k})")
+    if lecture_mode():
+        _passed(f"{label}: max |z| = {worst:.1f} over {obs.size} bins")
 
 
 # ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Chapter 01 · Random walks and generating functions
 #
 # A drunkard leaves the bar and takes one step right with probability $p$ or one step
@@ -46,7 +46,7 @@
 # is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
 # `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -113,7 +113,7 @@ N_PATHS = runtime.pick(fast=5_000, full=100_000)
 N_GAMES = runtime.pick(fast=10_000, full=200_000)
 N_LATTICE = runtime.pick(fast=3_000, full=100_000)  # walks on Z^2 and Z^3 (section 8)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · The walk and the binomial law of $S_n$
 #
 # Let $X_1, X_2, \dots$ be independent with $P(X_i = +1) = p$ and $P(X_i = -1) = q$, and
@@ -128,7 +128,7 @@ N_LATTICE = runtime.pick(fast=3_000, full=100_000)  # walks on Z^2 and Z^3 (sect
 # random 31-bit integer falls below $p \cdot 2^{31}$. Here are the library's lines, from
 # `sample_steps` and `sample_paths`:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(sample_steps, "steps"), show_source(sample_paths, "paths"))
 
 # %%
@@ -136,7 +136,7 @@ paths = sample_paths(8, 100, p=0.5, generator=gen)
 print(paths[:3, :12])
 display(viz.path_explorer_figure(n_steps=100, n_paths=8, level=5, n_hist=N_PATHS, seed=1))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (1.1).** Simulate $S_{n}$ for many walks and compare the histogram with the exact
 # law bin by bin: each count must lie within a few standard errors
 # $\sqrt{M p_k (1 - p_k)}$ of its expectation $M p_k$.
@@ -148,12 +148,12 @@ k, probs = endpoint_pmf(n, p)
 counts = torch.bincount(s_n + n, minlength=2 * n + 1)[k + n]
 assert_pmf_matches(counts, probs, k=5, label=f"S_{n}, p={p}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (1.2).** The sample mean must lie within four standard errors of $n(p-q)$, and the
 # sample variance within four standard errors of $4npq$ (for the variance we estimate the
 # standard error from the squared deviations).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 mean, var = endpoint_mean_var(n, p)
 x = s_n.double()
 assert_within_se(x.mean(), mean, se=math.sqrt(var / N_WALKS), label="mean of S_n")
@@ -162,7 +162,7 @@ assert_within_se(sq.mean(), var, se=sq.std().item() / math.sqrt(N_WALKS), label=
 # and the exact law has exactly these moments
 assert_close((k.double() * probs).sum(), mean, rtol=1e-12, label="sum k P(S_n=k)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Widget (a): the law of $S_n$
 # Move $n$, $p$ and the number of walks. With few walks the histogram is noisy; with many it
 # sits on the exact law (dots), itself close to a normal curve with mean $n(p-q)$ and
@@ -172,7 +172,7 @@ assert_close((k.double() * probs).sum(), mean, rtol=1e-12, label="sum k P(S_n=k)
 # NBVAL_IGNORE_OUTPUT
 viz.endpoint_histogram_widget(n=50, p=0.5, n_walks=10_000)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2 · Probability generating functions
 #
 # The pgf of a step is
@@ -199,11 +199,11 @@ display(
     )
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (2.2).** The coefficient of $s^k$ equals $P(S_n = k)$ from (1.1), for every $k$,
 # and $\varphi'(1)\cdot n$ (the derivative of $\varphi^n$ at 1) equals the mean.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 k6, probs6 = endpoint_pmf(6, 0.6)
 assert_close([float(coeffs[kk]) for kk in k6.tolist()], probs6, rtol=1e-12, label="pgf vs (1.1)")
 assert sp.diff(step_pgf(p_exact) ** 6, S).subs(S, 1) == 6 * (2 * p_exact - 1)
@@ -215,7 +215,7 @@ s_6 = sample_endpoints(N_WALKS, 6, 0.6, generator=gen, device=DEVICE).cpu()
 pgf_law = [float(coeffs[kk]) for kk in k6.tolist()]
 assert_pmf_matches(torch.bincount(s_6 + 6, minlength=13)[k6 + 6], pgf_law, label="S_6 vs pgf")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3 · Returns to the origin: $U(s)$ and $F(s)$
 #
 # A return at time $2n$ needs $n$ up-steps among $2n$:
@@ -235,7 +235,7 @@ assert_pmf_matches(torch.bincount(s_6 + 6, minlength=13)[k6 + 6], pgf_law, label
 #
 # Expanding the square root, $f_{2n} = \frac{u_{2n}}{2n-1}$, and $P(\text{ever return}) = F(1)$. (3.3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (3.1)–(3.2).** Series coefficients of the closed forms against the closed-form
 # coefficients. **Check (3.4).** The renewal equation is what (3.2) was built from, so we test
 # it directly: the coefficients $f_{2n} = u_{2n}/(2n-1)$ (from expanding the square root) and
@@ -243,7 +243,7 @@ assert_pmf_matches(torch.bincount(s_6 + 6, minlength=13)[k6 + 6], pgf_law, label
 # (The unit tests show this check fails for a 1 % perturbed $f$, for $u_{2n}/(2n+1)$, and for an
 # index shifted by one.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 order = 14
 u_coef = series_coefficients(return_pgf(p_exact), order)
 f_coef = series_coefficients(first_return_pgf(p_exact), order)
@@ -256,7 +256,7 @@ for p_r in (0.5, 0.6, 0.9):
     assert_close(renewal_convolution(f_r, u_r), u_r, rtol=1e-12, label=f"renewal (3.4), p={p_r}")
 print("renewal equation (3.4) holds for n <= 60 and p = 0.5, 0.6, 0.9")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (3.3) by simulation.** The first-return times of simulated symmetric walks follow
 # $f_{2n} = u_{2n}/(2n-1)$.
 
@@ -270,7 +270,7 @@ for m in (1, 2, 3, 5, 10):
     se = math.sqrt(f_sym[m].item() * (1 - f_sym[m].item()) / N_PATHS)
     assert_within_se(est, f_sym[m].item(), se, label=f"P(T_0 = {2 * m})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Recurrence, yet an infinite mean return time
 #
 # The walk ever returns with probability $F(1) = 1 - \sqrt{(p-q)^2} = 1 - |p - q|$: surely
@@ -306,12 +306,12 @@ u_end = return_probabilities(n_window // 2)[-1].item()
 se = math.sqrt(u_end * (1 - u_end) / N_PATHS)
 assert_within_se(no_return, u_end, se, label=f"P(no return by {n_window})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check: the return probability of biased walks.** Simulate long biased walks: the
 # fraction that return within the window approaches $1 - |p - q|$ (the missing mass of late
 # returns decays geometrically when $p \ne q$, so a window of 200 steps suffices).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 for p_b in (0.6, 0.75):
     walks_b = sample_paths(N_PATHS, 200, p_b, generator=gen, device=DEVICE).cpu()
     returned = (first_return_times(walks_b) > 0).double().mean().item()
@@ -325,7 +325,7 @@ for p_b in (0.6, 0.75):
         label=f"P(return), p={p_b}",
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4 · First passage and the Catalan numbers
 #
 # Let $T_1$ be the first time the walk reaches $+1$. Either the first step goes up
@@ -353,7 +353,7 @@ assert_close(
     label="Phi(s) coefficients vs C_(m-1) p^m q^(m-1)",
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · The reflection principle and the ballot theorem
 #
 # There are $N_n(a, b) = \binom{n}{(n + b - a)/2}$ paths from $a$ to $b$ in $n$ steps. (5.1)
@@ -372,7 +372,7 @@ assert_close(
 # $\frac{2a - n}{n}\binom{n}{a} = \frac{k}{n}\binom{n}{a}$. Sympy checks the algebra symbolically;
 # then brute force checks (5.2)–(5.3) on all $2^n$ paths.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 n_s, a_s = sp.symbols("n a", positive=True, integer=True)
 ballot_gap = (
     sp.binomial(n_s - 1, a_s - 1)
@@ -407,7 +407,7 @@ print(f"ballot theorem and reflection principle hold for all {2**n_enum} paths o
 # For $r = 1$, $n = 2m-1$, this is (4.2). **Check (5.4)** by brute force over all $2^{14}$
 # paths, then by simulating first passages to level $r = 3$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 first_hit = torch.where(all_paths[:, 1:] >= 3, torch.arange(1, n_enum + 1), n_enum + 1).amin(1)
 law14 = hitting_time_pmf(3, n_enum)
 for n_h in range(3, n_enum + 1):
@@ -424,12 +424,12 @@ for m in (3, 5, 9, 15, 25):
     se = math.sqrt(law[m].item() * (1 - law[m].item()) / N_PATHS)
     assert_within_se(est, law[m].item(), se, label=f"P(T_{r} = {m})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ### Widget (b): the path explorer
 # Paths with their first passage to level $r$ marked, and the law of $T_r$: simulated
 # (bars) against $\frac{r}{n}P(S_n = r)$. Try $p < \tfrac12$: many paths never arrive.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 viz.path_explorer_widget(n_steps=200, n_paths=8, level=5)
 
@@ -477,7 +477,7 @@ print(
     f"simulated P(L_200 <= 100) = {sim_half:.3f}; arcsine limit at x = 0.1: {arcsine_cdf(0.1).item():.3f} (not 0.1)"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · Gambler's ruin
 #
 # A gambler with capital $k$ bets one unit at a time, winning with probability $p$, until he
@@ -493,10 +493,10 @@ print(
 # %%
 display(viz.ruin_figure(N=20))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (6.1)–(6.2).** Play many games for a few starting capitals and compare.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 for k0, N_cap, p_g in [(3, 10, 0.45), (10, 20, 0.5), (5, 12, 0.55)]:
     won, duration = simulate_ruin(k0, N_cap, p_g, N_GAMES, generator=gen)
     p_win = win_probability(k0, N_cap, p_g)
@@ -514,7 +514,7 @@ for k0, N_cap, p_g in [(3, 10, 0.45), (10, 20, 0.5), (5, 12, 0.55)]:
         label=f"E[duration] k={k0} N={N_cap} p={p_g}",
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7 · The diffusion limit: from random walks to the heat equation
 #
 # Now let the walker jump $\pm\Delta x$ every $\Delta t$, and let $u(x, t)$ be the
@@ -533,11 +533,11 @@ for k0, N_cap, p_g in [(3, 10, 0.45), (10, 20, 0.5), (5, 12, 0.55)]:
 # This is the bridge to Chapter 05: the forward process of a diffusion model is this limit,
 # run in many dimensions.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check: the master equation (7.1) is the binomial law.** Iterating (7.1) from a point
 # mass reproduces (1.1) exactly.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 n_me = 50
 u_grid = torch.zeros(2 * n_me + 1, dtype=torch.float64)
 u_grid[n_me] = 1.0
@@ -546,13 +546,13 @@ for _ in range(n_me):
 k50, probs50 = endpoint_pmf(n_me)
 assert_close(u_grid[k50 + n_me], probs50, atol=1e-15, label="master equation vs (1.1)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check: the variance grows like $2Dt$ with $D = \Delta x^2/(2\Delta t)$.** Solve the master
 # equation (7.1) on the grid (no sampling) for several $(\Delta x, \Delta t)$ and compare its
 # variance after $n$ steps with $2D\,n\Delta t$. (A planted $D = \Delta x^2/\Delta t$ fails this by a
 # factor 2, as a unit test shows.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 for dx_v, dt_v in [(0.1, 0.005), (0.3, 0.02), (0.05, 0.01)]:
     var_me = master_equation_variance(dx_v, 80)
     assert_close(
@@ -563,17 +563,17 @@ for dx_v, dt_v in [(0.1, 0.005), (0.3, 0.02), (0.05, 0.01)]:
     )
 print("master-equation variance = 2 D t for every (dx, dt) tried")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (7.2) with autograd.** The residual $\partial_t p - D\,\partial_x^2 p$ of the heat
 # kernel, computed by automatic differentiation, vanishes to rounding error.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 xs = torch.linspace(-3, 3, 61, dtype=torch.float64)
 ts = torch.full_like(xs, 0.8)
 residual = heat_equation_residual(xs, ts, D=0.5)
 assert_close(residual, torch.zeros_like(residual), atol=1e-12, label="heat equation residual")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check: the walk's density converges to the heat kernel.** With $\Delta x = \sqrt{2D\,\Delta t}$
 # and $n = t/\Delta t$ steps, the lattice density $P(X_t = x)/(2\Delta x)$ (sites of one
 # parity are $2\Delta x$ apart) approaches $p(x, t)$ with a maximal error of order $1/n$.
@@ -591,12 +591,12 @@ for n_steps in (16, 64, 256, 1024):
 rates = [errors[a] / errors[b] for a, b in [(16, 64), (64, 256), (256, 1024)]]
 assert all(3.5 < q < 4.5 for q in rates), rates  # error ~ 1/n: 4x more steps, 4x smaller
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check: rescaled paths look like Brownian motion.** $W_n(t) = S_{\lfloor nt \rfloor}/\sqrt n$
 # has $\operatorname{Cov}(W(s), W(t)) = \min(s, t)$ (Donsker's theorem gives the whole
 # Brownian limit).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 n_bm = 400
 times, w = rescaled_paths(N_PATHS, n_bm, generator=gen, device=DEVICE)
 w = w.cpu()
@@ -609,14 +609,14 @@ for i, j in [(100, 300), (200, 400), (40, 360)]:
         label=f"Cov(W({times[i]:.2f}), W({times[j]:.2f}))",
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check: the reflection principle for the maximum.** Reflecting a path after its first
 # visit to level $m > 0$ shows $P(\max_{k \le n} S_k \ge m) = 2P(S_n > m) + P(S_n = m)$
 # exactly. In the limit this becomes Brownian motion's $P(\max_{[0,1]} W \ge a) = 2P(W_1 \ge a)
 # = \operatorname{erfc}(a/\sqrt 2)$.
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def max_tail(n: int, m: int) -> float:
     """P(max_{k<=n} S_k >= m) = 2 P(S_n > m) + P(S_n = m) for the symmetric walk."""
     k_n, p_n = endpoint_pmf(n)
@@ -665,7 +665,7 @@ assert abs(max_tail(1_000_000, 1000) - math.erfc(1 / math.sqrt(2))) < 1e-3
 # sums of (8.2) plus their tail; then simulated walks against the exact return probability by
 # time $2N$ (from (8.2) and the renewal equation).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(watson_return_sum))
 u_watson = watson_return_sum()
 n_3d = 400
@@ -701,12 +701,12 @@ display(
 )
 assert exact_d < p_return_3d < exact_d + 0.02  # d = 3: already close to its limit 0.3405
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # **In the plane the return probability creeps towards 1.** For a recurrent walk the chance of
 # no return by $2N$ is close to $1/U_N$, $U_N = \sum_{n \le N} u_{2n} \approx \frac1\pi\log N$, so
 # $P(T_0 > 2N)$ falls only like $c/\log N$. The exact values:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 u2d = lattice_return_probabilities(20_000, 2)
 f2d = first_returns_from_returns(u2d[:5_001])
 rows, prev = [], None
@@ -730,7 +730,7 @@ assert_close(
     label="U_N grows like log(N)/pi",
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Each exercise ends in `check(id, answer)`, which says whether your answer is right and,
@@ -747,16 +747,16 @@ assert_close(
 answer = None
 check("01.1", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **01.2** Write a function `u(n)` that returns $u_{2n} = P(S_{2n} = 0)$ for the symmetric
 # walk (`math.comb` helps).
 # Answer: a function `u(n) -> float, for integers n >= 0`, to 9 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 u = None
 check("01.2", u)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **01.3** For $p = 0.7$, what is the probability that the walk ever returns to 0? Use $F(1)$.
 # Answer: a float, to 6 significant digits.
 
@@ -764,34 +764,34 @@ check("01.2", u)
 answer = None
 check("01.3", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **01.4** How many paths of 12 steps from 0 end at 4 and stay strictly positive after step 0?
 # You may count by brute force with `enumerate_paths` or use (5.3).
 # Answer: an integer.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("01.4", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **01.5** A gambler with 3 units plays until he has 10 or nothing, winning each bet with
 # probability 0.45. What is the probability that he reaches 10?
 # Answer: a float, to 6 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("01.5", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **01.6** A walker jumps $\Delta x = 0.2$ every $\Delta t = 0.05$. What diffusion
 # coefficient $D$ does its heat-equation limit have?
 # Answer: a float, to 6 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("01.6", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * $S_n = 2K - n$ with $K \sim \mathrm{Bin}(n, p)$; the pgf $\varphi(s)^n$ encodes the whole law.

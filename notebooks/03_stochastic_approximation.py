@@ -98,7 +98,7 @@ F64 = torch.float64
 # needs only the last estimate and the new sample: the estimate is available at every
 # moment and improves as data arrive. The library's loop (general step $a_k$, (1.3) below):
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(incremental_mean, "incremental"))
 
 # %% [markdown]
@@ -142,12 +142,12 @@ for sched in (PowerStep(), ConstantStep(0.2), PowerStep(0.7, 0.8)):
 _, lam = estimator_weights(PowerStep(), 60)
 assert_close(lam, torch.full((60,), 1 / 60, dtype=F64), rtol=1e-12, label="a_k = 1/k weights")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (1.5).** Many independent streams at once ($\sigma^2 = 4$, $a = 0.1$): the variance
 # over streams sits at $a s^2/(2-a)$ at $k = 200$ and still at $k = 400$, while $a_k = 1/k$
 # gives $s^2/k$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 streams = 2.0 * torch.randn(400, RUNS, dtype=F64, generator=gen)  # (samples, runs)
 w_const, w_mean = incremental_mean(streams, 0.1), incremental_mean(streams)
 v_inf = constant_step_variance(0.1, 4.0)
@@ -175,7 +175,7 @@ assert_within_se(w_mean[400].var(), 4 / 400, 4 / 400 * math.sqrt(2 / RUNS), labe
 #
 # The library runs thousands of runs as one tensor; one step is
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(robbins_monro, "rm-step"))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -232,13 +232,13 @@ w_rm = robbins_monro(lambda w: w - 0.5, torch.zeros(50, dtype=F64), PowerStep(),
                      noise=sample_noise)  # fmt: skip
 assert_close(w_rm[1:], batch_means(samples), rtol=0, atol=1e-13, label="RM vs running mean")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Widget (a): the RM explorer
 # Choose $g$, the noise level and the step sizes. Left: a few runs; middle: the spread of all
 # runs; right: the RMS error on a log scale with a slope $-1/2$ guide. Try the constant step
 # (the spread stops shrinking), $1/k^2$ (the runs freeze before the root) and the *flat* $g$.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 # NBVAL_IGNORE_OUTPUT
 viz.rm_explorer_widget(n_runs=runtime.pick(fast=200, full=2000))
 
@@ -355,7 +355,7 @@ display(viz.dvoretzky_figure(n_iter=1000, n_runs=runtime.pick(fast=1000, full=10
 #
 # (mini-batches drawn uniformly with replacement). One step of the library's loop:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(minibatch_gd, "mbgd-step"))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -517,35 +517,35 @@ display(viz.ode_view_figure())
 answer = None
 check("03.1", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **03.2** Which of these step sizes satisfy both RM conditions $\sum a_k = \infty$ and
 # $\sum a_k^2 < \infty$? (i) $a_k = 1/\sqrt k$, (ii) $a_k = 1/(k + 5)$, (iii) $a_k = 0.01$,
 # (iv) $a_k = 2/k^{1.5}$, (v) $a_k = 10/k^{0.75}$. Give a vector of five entries, 1 where both
 # hold and 0 where not.
 # Answer: a vector of 5 integers.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("03.2", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **03.3** Least squares (the quadratic form of Chapter 02): fit $y = w_1 + w_2 t$ to the
 # points $(t, y) = (0, 1), (1, 3), (2, 2), (3, 5)$. SGD with $a_k \to 0$ converges to the
 # minimiser $w^*$ of $\lVert Xw - y\rVert^2$. Give $w^* = (w_1, w_2)$.
 # Answer: a vector of 2 floats, to 6 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("03.3", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **03.4** Mean estimation by mini-batch SGD with a constant step:
 # $w_{j+1} = w_j - a\,(w_j - \bar x_j)$, where $\bar x_j$ is the mean of $m$ fresh i.i.d. samples
 # of $X$ with $\operatorname{Var}X = 1$, and $w_1$ is a fixed number. Derive
 # $\operatorname{Var}[w_{k+1}]$ and write it as a function `var(k, a, m)`.
 # Answer: a function var(k, a, m) -> float, for integers k, m >= 1 and 0 < a < 2, to 9 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 var = None
 check("03.4", var)
 

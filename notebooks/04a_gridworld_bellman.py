@@ -125,7 +125,7 @@ print(f"P: {tuple(mdp.P.shape)}, R: {tuple(mdp.R.shape)}; model, rule and gymnas
 #
 # and the iterative solution $v_{k+1} = r_\pi + \gamma P_\pi v_k \to v_\pi$. (2.4)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(policy_evaluation, "closed-form"), show_source(policy_evaluation, "iterative"))
 
 # %% [markdown]
@@ -144,12 +144,12 @@ for name, pi in [("uniform", uniform), ("deterministic", greedy)]:
 v_uniform = policy_evaluation(mdp, uniform)
 print(world.as_grid(v_uniform))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (2.2) against returns.** An independent route: roll the deterministic policy out
 # in the gymnasium environment for 400 steps from every start cell and add up the discounted
 # rewards; the neglected tail is at most $\gamma^{400}\max|r|/(1-\gamma) \approx 10^{-17}$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 v_det = policy_evaluation(mdp, greedy)
 returns = torch.zeros(S, dtype=torch.float64)
 rollout = GridWorldEnv(world, max_episode_steps=400)
@@ -208,19 +208,19 @@ for _ in range(200):
 print(f"largest ratio over 200 pairs: {max(ratios):.4f} (gamma = {world.gamma})")
 assert max(ratios) <= world.gamma + 1e-12
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(value_iteration, "value-iteration"))
 vi = value_iteration(mdp, tol=1e-13)
 print(f"value iteration: {vi.iterations} sweeps to ||v_k+1 - v_k|| <= 1e-13")
 display(viz.grid_figure(world, vi.v, vi.actions, "v* and an optimal policy (value iteration)"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (3.3) against brute force.** An independent route: value iteration in plain
 # Python floats over `world.transition` (no tensors, no `P`), run to $10^{-12}$; and the
 # error of the tensor iterates shrinks at least by $\gamma$ per sweep. Finally, the greedy
 # policy of $v^*$ evaluated in closed form (2.3) has the values $v^*$: it is optimal.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 v_brute = [0.0] * S
 while True:
     new = [
@@ -284,12 +284,12 @@ assert counts["policy iteration"] < counts["truncated PI, j = 20"] < counts["val
 display(viz.optimal_policy_figure(gamma=0.5))
 display(viz.optimal_policy_figure(r_forbidden=-10.0))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check.** Follow each optimal policy for 10 steps from every start cell and count the
 # visits to forbidden cells.
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def forbidden_visits(w: GridWorld, actions: torch.Tensor, steps: int = 10) -> int:
     visits = 0
     for s in range(w.n_states):
@@ -364,45 +364,45 @@ viz.gridworld_editor_widget()
 answer = None
 check("04.1", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **04.2** A 1×2 world: cell (1,1) and the target (1,2), no forbidden cells, $r_\text{target} = 1$,
 # $r_\text{other} = 0$. The policy moves right in (1,1) and left in (1,2). Write a function
 # `v11(gamma)` returning the state value of (1,1) for this policy, derived from the Bellman
 # equation (2.2).
 # Answer: a function `v11(gamma) -> float`, to 9 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 v11 = None
 check("04.2", v11)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **04.3** A 1×4 world (one row): target (1,4), forbidden cell (1,3), $r_\text{forbidden} =
 # r_\text{boundary} = -1$, $r_\text{target} = 1$, $r_\text{other} = 0$, $\gamma = 0.9$. What is
 # the optimal state value $v^*((1,1))$?
 # Answer: a float, to 4 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("04.3", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **04.4** Every reward of the classic world is replaced by $2r + 1$ ($\gamma$ stays 0.9).
 # What is the new optimal value of the top-left cell (1,1)? Use (3.6) rather than a new value
 # iteration (then check with one).
 # Answer: a float, to 4 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("04.4", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **04.5** Value iteration in the classic world starts from $v_0 = 0$, so
 # $\|v_0 - v^*\|_\infty = \max_s |v^*(s)|$. Using only the contraction bound
 # $\|v_k - v^*\|_\infty \le \gamma^k \|v_0 - v^*\|_\infty$, what is the smallest number of
 # sweeps $k$ that guarantees an error of at most $10^{-3}$?
 # Answer: an integer.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("04.5", answer)
 

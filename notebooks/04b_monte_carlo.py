@@ -92,7 +92,7 @@ gen_dev = runtime.make_generator(0, DEVICE)
 # where $v_\pi^{(m)}$ is $m$ sweeps of (2.4) from zero. Episodes are generated vectorised:
 # every episode of a batch advances one step per tensor operation, on any device.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(sample_episodes, "vectorised-step"))
 
 # %% [markdown]
@@ -128,7 +128,7 @@ assert z_wrong.abs().max() > 10  # the check has the power to see a 30 % error
 # then follow $\pi_k$; $q_k(s, a)$ is the mean of their returns $G_0$; then
 # $\pi_{k+1}(s) = \arg\max_a q_k(s, a)$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(mc_basic, "mc-basic"))
 
 # %% [markdown]
@@ -148,13 +148,13 @@ for L in range(1, 31):
     assert torch.allclose(mb.v.cpu(), vi_L, atol=1e-12, rtol=0), L
 print("MC Basic (length L) == L sweeps of value iteration from 0, for L = 1..30")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # This is a property of the world, not a theorem: the best $L$-step plan may need a
 # different action in the same cell at different times, which no stationary policy can do.
 # In a 4×2 world whose target sits behind forbidden cells, MC Basic with $L = 3$ falls short
 # of $T^3 0$ (it is never above it: checked in `tests/rl`).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 small = GridWorld(4, 2, [(2, 2), (4, 2), (1, 1), (4, 1)], (1, 2)).model()
 shortfall = value_iteration(small, n_iterations=3).v - mc_basic(small, 3).v
 print("T^3 0 - MC Basic values in the 4x2 world:", shortfall)
@@ -205,7 +205,7 @@ for L in (1, 2, 3, 5, 8, 12, 20, 40):
 # greedily after each batch of episodes. *First-visit* uses only a pair's first occurrence
 # in an episode; *every-visit* uses all of them.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(mc_control, "mc-control"))
 
 # %% [markdown]
@@ -307,42 +307,42 @@ viz.mc_lab_widget(epsilon=0.2, length=80, n_episodes=1_000)
 answer = None
 check("04.6", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **04.7** MC Basic in the classic world with episode length $L$: what is the smallest $L$ for
 # which the top-left cell (1,1) gets a nonzero value? Reason with the $L$-step values (or run
 # `mc_basic` for increasing $L$).
 # Answer: an integer.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("04.7", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **04.8** Write a function `p_greedy(epsilon)` returning the probability that the
 # $\varepsilon$-greedy policy (4.5) with the five grid-world actions takes its greedy action.
 # Answer: a function `p_greedy(epsilon) -> float`, to 9 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 p_greedy = None
 check("04.8", p_greedy)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **04.9** Take the optimal policy of the classic world and make it $\varepsilon$-greedy with
 # $\varepsilon = 0.2$. What is the exact value of the target cell (4,3) under this policy?
 # (Optimal: 10.) Use policy evaluation.
 # Answer: a float, to 4 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("04.9", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **04.10** The returns from a state-action pair have standard deviation 2. How many
 # independent returns (first visits) are needed for the standard error of their mean to be
 # at most 0.05?
 # Answer: an integer.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("04.10", answer)
 

@@ -14,7 +14,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Chapter 07 · FlashAttention: from online softmax to a Triton kernel
 #
 # Attention is $O = \mathrm{softmax}(QK^\top/\sqrt d)\,V$. Computed naively it writes two
@@ -44,7 +44,7 @@
 # is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
 # `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 # Importing the kernel module first matters on a CPU-only machine: it sets TRITON_INTERPRET=1
 # before anything imports triton, so the same kernels run in Triton's interpreter.
@@ -88,7 +88,7 @@ print("Triton interpreter (CPU):", interpreter_active())
 NS_MEMORY = runtime.pick(fast=[128, 256, 512], full=[256, 512, 1024, 2048])
 N_TRITON = runtime.pick(fast=96, full=256)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · Standard attention and its memory wall
 #
 # For one head with $Q, K, V \in \mathbb R^{N\times d}$:
@@ -112,7 +112,7 @@ print(
 assert quadratic_part * d_wall == 4 * n_wall * d_wall * n_wall  # ratio N/d = 256 exactly
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (1.1) against PyTorch's `scaled_dot_product_attention`**, with and without the
 # causal mask.
 
@@ -123,7 +123,7 @@ for is_causal in (False, True):
     sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
     assert_close(ours, sdpa, atol=1e-12, label=f"standard attention vs SDPA, is_causal={is_causal}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Explicit masks.** `attn_mask` follows SDPA's convention: a boolean mask is True where a
 # query may attend a key, a floating mask is *added* to $S$ (so $-\infty$ masks, and a finite
 # bias such as ALiBi shifts scores); it must broadcast to $(\dots, N_q, N_k)$. A query whose keys
@@ -131,7 +131,7 @@ for is_causal in (False, True):
 # SDPA gives NaN in older PyTorch versions and some backends. The check below compares on the
 # other rows and shows the convention on the empty one.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 keep = torch.rand(2, 1, 200, 200, generator=gen) > 0.3  # broadcast over the 4 heads
 keep[0, 0, 5] = False  # query 5 of batch 0 sees no key
 additive = torch.zeros(keep.shape, dtype=torch.float64).masked_fill(~keep, float("-inf"))
@@ -149,7 +149,7 @@ print(
     f"SDPA on the fully masked row: {'NaN' if sdpa_m[0, 0, 5].isnan().any() else 'zeros'}; ours: zeros"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Measured: peak memory grows like $N^2$.** `peak_tensor_bytes` counts the bytes of live
 # tensors an operation creates (PyTorch has no peak-memory counter on the CPU; on a GPU
 # `torch.cuda.max_memory_allocated` does this job).
@@ -167,7 +167,7 @@ ns = sorted(mem_standard)
 ratios = [mem_standard[b] / mem_standard[a] for a, b in pairwise(ns)]
 assert all(3.6 < r < 4.4 for r in ratios), ratios  # doubling N quadruples the memory
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2 · Safe softmax and online softmax
 #
 # $e^{x}$ overflows float32 for $x > 88$. Subtracting the row maximum changes nothing
@@ -197,7 +197,7 @@ assert_close(
     safe_softmax(x), torch.softmax(x.double(), dim=0), rtol=1e-6, label="safe softmax (2.1)"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (2.2)–(2.3): any chunking gives the exact softmax.** Random rows, random splits,
 # including $-\infty$ entries and fully masked rows. (The unit tests run the same property
 # with hypothesis over hundreds of random cases.)
@@ -224,7 +224,7 @@ assert_close(
 )
 print("200 random rows: online softmax = softmax for every split; masked rows give zeros")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Widget (a): online-softmax stepper
 # Step through the chunks: the running max only moves up, the log-sum-exp $m + \log \ell$
 # grows, and the partial output $o/\ell$ converges to the exact $\mathrm{softmax}(x)V$ at the
@@ -234,7 +234,7 @@ print("200 random rows: online softmax = softmax for every split; masked rows gi
 # NBVAL_IGNORE_OUTPUT
 viz.online_softmax_widget(n=24, chunk=6)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3 · Tiling the forward pass
 #
 # Split $Q$ into row blocks $Q_i$ (outer loop) and $K, V$ into blocks $K_j, V_j$ (inner loop:
@@ -249,7 +249,7 @@ viz.online_softmax_widget(n=24, chunk=6)
 # `tiled_attention_forward`, read from the library (with the causal mask and the guard for
 # fully masked rows that the formulas above leave out):
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 show_source(tiled_attention_forward, "online-softmax")
 
 # %%
@@ -270,7 +270,7 @@ for is_causal in (False, True):
         )
         assert_close(lse, torch.logsumexp(s, -1), atol=1e-12, label="saved log-sum-exp L")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Measured: peak memory of the tiled pass grows like $N$.** Only blocks of size
 # $B_r \times B_c$ and the $N \times d$ inputs and outputs exist.
 
@@ -291,18 +291,18 @@ print("growth of the increases:", [f"{g:.2f}" for g in growth])
 assert all(1.8 < g < 2.2 for g in growth), growth  # linear in N
 assert mem_tiled[ns[-1]] < mem_standard[ns[-1]] / 2
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ### Widget (b): the tiling view
 # Step through the tiles in FlashAttention-2 order. Left: the score matrix, with the tile on
 # chip (red), the current query block (outlined) and the finished tiles; with `is_causal=True`
 # the tiles above the diagonal are skipped entirely. Middle: the running max and log-sum-exp of
 # the block's rows. Right: HBM bytes moved so far against standard attention's total.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 viz.tiling_widget(n=64, d=16, block_q=16, block_k=16, is_causal=True)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4 · The backward pass
 #
 # With $dO = \partial\mathcal L/\partial O$: from $O = PV$, $dV = P^\top dO$ and $dP = dO\,V^\top$.
@@ -333,7 +333,7 @@ for is_causal in (False, True):
     for name, a, b in zip(("dQ", "dK", "dV"), ours, ref, strict=True):
         assert_close(a, b, atol=1e-12, label=f"{name} by (4.1) vs autograd, is_causal={is_causal}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check with `gradcheck`.** The autograd wrapper `tiled_attention` must agree with finite
 # differences in float64.
 
@@ -375,7 +375,7 @@ print("gradcheck passed")
 # fails for $T_r = \lfloor N/B_r \rfloor$, for a forgotten initial write of $O, \ell, m$, and for a
 # replay that drops one row.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(replay_tiled_io))
 d_io = 64
 m_grid = (
@@ -390,10 +390,10 @@ m_grid = (
 assert io_model_mismatches(tiled_io, (1, 7, 100, 257, 4096), d_io, m_grid) == []
 print(f"(5.2a) and (5.2b) equal the replayed counts for all {2 * 5 * len(m_grid)} cases")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # **The ranges, from the replay.** $N = 4096$, $d = 64$ (so $4d^2 = 16\,384$):
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 n_io = 4096
 
 
@@ -428,7 +428,7 @@ assert (
 display(viz.io_memory_figure(n=n_io, d=d_io))
 display(viz.io_figure(d=64, m=100_000))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Relating counts to time.** On the CPU, memory traffic is not the bottleneck of our plain
 # PyTorch tiled loop (Python overhead is), so the timing below only times standard attention:
 # every size is warmed up first and the best of 5 runs is kept. On an idle machine the time
@@ -436,7 +436,7 @@ display(viz.io_figure(d=64, m=100_000))
 # (performance is measured by `benchmarks/attention.py` on a GPU, where the saved traffic
 # turns into speed).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 times = {}
 inputs = {n: tuple(torch.randn(1, 4, n, 64, generator=gen) for _ in range(3)) for n in NS_MEMORY}
 for n in NS_MEMORY:  # warm up every size first: allocator, thread pool, caches
@@ -454,7 +454,7 @@ for n in NS_MEMORY:
         f" {attention_flops(4, n, 64) / times[n] / 1e9:6.1f} GFLOP/s"
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · The Triton kernel
 #
 # `course_lib/attention/triton_kernel.py` holds four kernels: the forward (one program per
@@ -474,12 +474,12 @@ for n in NS_MEMORY:
 # inner loop, `_fwd_inner`: the kernel calls it twice, first without masks for the key blocks
 # that lie wholly inside the sequence and left of the diagonal, then with masks for the rest.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 from course_lib.attention import triton_kernel
 
 show_source(triton_kernel._fwd_inner)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check: the kernel against the reference, forward and backward, causal and not, with a
 # length that is not a multiple of the block size.**
 
@@ -504,12 +504,12 @@ for is_causal in (False, True):
             a, b, atol=4 * tol * max(1.0, b.abs().max().item()), rtol=0, label=f"Triton {name}"
         )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # On a GPU, `python benchmarks/attention.py` measures TFLOP/s of this kernel and of PyTorch's
 # own FlashAttention, memory-efficient and cuDNN backends in the same run (bf16, head dims 64
 # and 128, $N$ from 1k to 16k, causal and not).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Replace `None` with your answer; `check` tells you whether it is right (never the value
@@ -524,18 +524,18 @@ for is_causal in (False, True):
 answer = None
 check("07.1", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **07.2** Write `combine(m1, l1, m2, l2)` returning `(m, l)` for the union of two chunks whose
 # online-softmax states are $(m_1, \ell_1)$ and $(m_2, \ell_2)$. (This is what lets a GPU split
 # the key dimension across programs, as in FlashDecoding.)
 # Answer: a function `combine(m1, l1, m2, l2) -> (m, l), a pair of floats`, to 9 significant
 # digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 combine = None
 check("07.2", combine)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **07.3** Scores $x = [0.5, 2.0, -1.0, 3.0, 0.0, 4.5]$ are processed in chunks of 2. What is
 # the running sum $\ell$ after the second chunk?
 # Answer: a float, to 6 significant digits.
@@ -544,34 +544,34 @@ check("07.2", combine)
 answer = None
 check("07.3", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **07.4** How many bytes does the float32 score matrix $S$ take for batch 1, 16 heads and
 # $N = 8192$?
 # Answer: an integer.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("07.4", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **07.5** With on-chip memory $M = 49\,152$ elements and head dimension $d = 64$, which block
 # sizes $(B_r, B_c)$ does the FlashAttention paper's rule give?
 # Answer: a vector of 2 integers.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("07.5", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **07.6** How many FLOPs does a causal attention forward take for $BH = 32$, $N = 2048$,
 # $d = 128$ (count 2 FLOPs per multiply-add and ignore the softmax)?
 # Answer: an integer.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("07.6", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * Standard attention is memory-bound: $S$ and $P$ cost $\Theta(N^2)$ memory and traffic.

@@ -164,3 +164,74 @@ def test_figure_widget_redraws_and_rejects_empty_controls():
     assert bytes(image.value) != bytes(before) and bytes(image.value)[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="at least one control"):
         figure_widget(draw, {})
+
+
+# ----------------------------------------------------------------------------------
+# Lecture mode: one line per passing check, the same asserts as learner mode
+# ----------------------------------------------------------------------------------
+@pytest.fixture
+def restore_mode(monkeypatch):
+    """Each test starts from the env var's mode (unset) and leaves no override behind."""
+    monkeypatch.delenv(checks.LECTURE_ENV_VAR, raising=False)
+    monkeypatch.setattr(checks, "_lecture_override", None)
+    yield monkeypatch
+
+
+def _run_three_checks():
+    rng = np.random.default_rng(1)
+    p = np.array([0.2, 0.3, 0.5])
+    checks.assert_within_se(1.02, 1.0, se=0.01, label="mean")
+    checks.assert_close([1.0, 2.0], [1.0, 2.0 + 1e-13], label="pair")
+    checks.assert_pmf_matches(np.bincount(rng.choice(3, 5000, p=p), minlength=3), p, label="hist")
+
+
+def test_lecture_mode_prints_one_check_line_per_check(restore_mode, capsys):
+    assert checks.lecture_mode() is False
+    _run_three_checks()
+    learner = capsys.readouterr().out.splitlines()
+    assert len(learner) == 3 and not any(line.startswith("\u2713") for line in learner)
+    assert "SE" in learner[0] and "tolerance" in learner[1] and "TV distance" in learner[2]
+
+    assert checks.lecture_mode(True) is True
+    _run_three_checks()
+    lecture = capsys.readouterr().out.splitlines()
+    assert lecture == [
+        "\u2713 mean: 1.02 vs exact 1 (z = +2.0)",
+        "\u2713 pair: max |difference| = 1e-13",
+        lecture[2],
+    ]
+    assert lecture[2].startswith("\u2713 hist: max |z| = ") and lecture[2].endswith("over 3 bins")
+    assert checks.lecture_mode(False) is False
+
+
+def test_lecture_mode_keeps_the_asserts(restore_mode, capsys):
+    for on in (False, True):
+        checks.lecture_mode(on)
+        with pytest.raises(AssertionError, match="standard errors"):
+            checks.assert_within_se(1.05, 1.0, se=0.01, k=4)
+        with pytest.raises(AssertionError, match="differ"):
+            checks.assert_close([1.0, 2.0], [1.0, 2.1], rtol=1e-3)
+        with pytest.raises(AssertionError, match="standard errors off"):
+            checks.assert_pmf_matches(np.array([500, 500]), np.array([0.2, 0.8]))
+        out = capsys.readouterr().out
+        # a failed check never prints the tick; learner mode still shows its details
+        assert "\u2713" not in out
+        assert ("SE" in out) is (not on)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("on", True), ("0", False), ("", False)]
+)
+def test_lecture_mode_from_environment(restore_mode, raw, expected):
+    restore_mode.setenv(checks.LECTURE_ENV_VAR, raw)
+    assert checks.lecture_mode() is expected
+    checks.lecture_mode(not expected)  # the function wins over the variable
+    assert checks.lecture_mode() is (not expected)
+
+
+def test_lecture_mode_rejects_bad_values(restore_mode):
+    restore_mode.setenv(checks.LECTURE_ENV_VAR, "loud")
+    with pytest.raises(ValueError, match="COURSE_LECTURE must be one of"):
+        checks.lecture_mode()
+    with pytest.raises(TypeError, match="True, False or None"):
+        checks.lecture_mode(1)
