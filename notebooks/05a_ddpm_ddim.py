@@ -55,6 +55,7 @@ from course_lib import runtime
 from course_lib.checks import assert_close, assert_within_se, check, hint  # noqa: F401
 from course_lib.diffusion import (
     TrainConfig,
+    Trajectory,
     bayes_posterior_on_grid,
     data_floor,
     ddim_invert,
@@ -361,8 +362,8 @@ floor, floor_sd = data_floor(draw_data, N_EVAL, generator=gen)
 swd_floor, _ = data_floor(draw_data, N_EVAL, "swd", generator=gen)
 print(f"data floor: MMD {floor:.4f} ± {floor_sd:.4f}, SWD {swd_floor:.4f}")
 x_T = torch.randn(N_EVAL, 2, generator=gen)
-ddpm_exact = ddpm_sample(mix.denoiser, schedule, x_T, generator=gen)
-ddpm_model = ddpm_sample(model, schedule, x_T.to(DEVICE), generator=gen)
+ddpm_exact = ddpm_sample(mix.denoiser, x_T, schedule=schedule, generator=gen)
+ddpm_model = ddpm_sample(model, x_T.to(DEVICE), schedule=schedule, generator=gen)
 ref = draw_data(N_EVAL, gen)
 for name, res in (("exact score", ddpm_exact), ("trained model", ddpm_model)):
     print(
@@ -413,23 +414,24 @@ for t_c in (2, 100, 1000):
     )
 x_T_small = torch.randn(256, 2, generator=gen, dtype=torch.float64)
 seed = int(torch.randint(0, 2**31, (1,), generator=gen))
+path_a, path_b = Trajectory(), Trajectory()
 a = ddpm_sample(
     mix.denoiser,
-    schedule,
     x_T_small,
+    schedule=schedule,
     generator=torch.Generator().manual_seed(seed),
-    return_trajectory=True,
+    callback=path_a,
 )
 b = ddim_sample(
     mix.denoiser,
-    schedule,
     x_T_small,
+    schedule=schedule,
     eta=1.0,
     generator=torch.Generator().manual_seed(seed),
-    return_trajectory=True,
+    callback=path_b,
 )
 assert_close(
-    a.trajectory, b.trajectory, rtol=1e-9, atol=1e-9, label="DDPM vs DDIM(eta=1) trajectories"
+    path_a.stack(a), path_b.stack(b), rtol=1e-9, atol=1e-9, label="DDPM vs DDIM(eta=1) trajectories"
 )
 
 # %% [markdown]
@@ -441,7 +443,7 @@ rows = []
 for n_steps in (10, 20, 50, 100):
     ts_skip = schedule.timesteps(n_steps)
     for name, eta in (("DDIM eta=0", 0.0), ("DDPM (eta=1)", 1.0)):
-        res = ddim_sample(mix.denoiser, schedule, x_T, timesteps=ts_skip, eta=eta, generator=gen)
+        res = ddim_sample(mix.denoiser, x_T, ts_skip, schedule=schedule, eta=eta, generator=gen)
         rows.append((name, res.nfe, mmd(res.x, ref)))
         print(f"{name:13s} NFE {res.nfe:4d}: MMD {rows[-1][2]:.4f}   (floor {floor:.4f})")
 
@@ -468,8 +470,8 @@ x0_inv = mix.sample(500, generator=gen, dtype=torch.float64)
 errors = {}
 for n_steps in (10, 50, 250):
     ts_inv = schedule.timesteps(n_steps)
-    latent = ddim_invert(mix.denoiser, schedule, x0_inv, timesteps=ts_inv).x
-    back = ddim_sample(mix.denoiser, schedule, latent, timesteps=ts_inv).x
+    latent = ddim_invert(mix.denoiser, x0_inv, ts_inv, schedule=schedule).x
+    back = ddim_sample(mix.denoiser, latent, ts_inv, schedule=schedule).x
     errors[n_steps] = float((back - x0_inv).norm(dim=1).mean())
     print(f"{n_steps:4d} steps: mean reconstruction error {errors[n_steps]:.4f}")
 
@@ -506,7 +508,7 @@ else:
     digits_cfg = TrainConfig(data="digits", net="conv", hidden=32, steps=4000, batch_size=128)
     digits_model = train_denoiser(digits_cfg, device=DEVICE).model
     z_d = torch.randn(32, 1, 8, 8, generator=gen).to(DEVICE)
-    imgs = ddim_sample(digits_model, schedule, z_d, timesteps=schedule.timesteps(100)).x
+    imgs = ddim_sample(digits_model, z_d, schedule.timesteps(100), schedule=schedule).x
     display(viz.digits_figure(imgs, title="DDIM, 100 steps, 8×8 digits"))
 
 # %% [markdown]

@@ -179,7 +179,7 @@ def draw_data(n, g):
 floor, floor_sd = data_floor(draw_data, N_EVAL, generator=gen)
 sigmas = geometric_sigmas(5.0, 0.01, 20)
 x_init = 5.0 * torch.randn(N_EVAL, 2, generator=gen, dtype=torch.float64)
-smld = annealed_langevin(mix.denoiser, sigmas, x_init, n_steps_each=50, step_lr=2e-5, generator=gen)
+smld = annealed_langevin(mix.denoiser, x_init, sigmas, n_steps_each=50, step_lr=2e-5, generator=gen)
 smld_mmd = mmd(smld.x, draw_data(N_EVAL, gen))
 print(
     f"annealed Langevin, {smld.nfe} evaluations: MMD {smld_mmd:.4f} (data floor {floor:.4f} ± {floor_sd:.4f})"
@@ -371,7 +371,7 @@ for sde in (VPSDE(), VESDE(0.01, 10.0)):
     exact = sde.a(t0) * m_g + (v_of(t0) / v_of(t1)).sqrt() * (x1 - sde.a(t1) * m_g)
     for solver in (pf_ode_euler, pf_ode_heun):
         e = [
-            float((solver(gauss.denoiser, sde, x1, time_grid(n)).x - exact).abs().max())
+            float((solver(gauss.denoiser, x1, time_grid(n), sde=sde).x - exact).abs().max())
             for n in (50, 200)
         ]
         print(
@@ -385,7 +385,7 @@ for sde in (VPSDE(), VESDE(0.01, 10.0)):
 
 # %%
 x1 = torch.randn(N_MC // 2, 2, generator=gen, dtype=torch.float64)
-out = reverse_sde_em(gauss.denoiser, VPSDE(), x1, time_grid(500), generator=gen).x
+out = reverse_sde_em(gauss.denoiser, x1, time_grid(500), sde=VPSDE(), generator=gen).x
 for d in range(2):
     assert_within_se(
         out[:, d].mean(), m_g[d], float(c_g[d]) / math.sqrt(out.shape[0]), label=f"mean, coord {d}"

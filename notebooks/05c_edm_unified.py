@@ -394,8 +394,8 @@ churn = [
         x_T,
         sig,
         S_churn=30.0,
-        S_min=0.01,
-        S_max=50.0,
+        S_tmin=0.01,
+        S_tmax=50.0,
         generator=torch.Generator().manual_seed(7),
     )
     for _ in range(2)

@@ -10,7 +10,8 @@ Modules (each docstring carries its derivation and equation numbers):
 * :mod:`.mixtures`  -- Gaussian mixtures with exact noised scores and denoisers (6.1)-(6.4);
 * :mod:`.metrics`   -- MMD, sliced Wasserstein and the data floor (6.5)-(6.6);
 * :mod:`.data`, :mod:`.nets`, :mod:`.training` -- toy data and digits, networks, cached training;
-* :mod:`.viz`       -- widgets and static figures; :mod:`.exercises` -- the chapter's exercises.
+* :mod:`.viz`       -- widgets and static figures; :mod:`.exercises` -- the chapter's exercises;
+* :mod:`.adapters`  -- an integer-timestep eps-model (diffusers' UNet convention) as D(x; sigma).
 
 Part 2 (EDM, flow matching, rectified flow):
 
@@ -29,6 +30,7 @@ from . import (
     edm_objectives,  # noqa: F401  (registers EDM's network and objective)
     flow_objectives,  # noqa: F401  (registers flow matching's networks, data and objectives)
 )
+from .adapters import DiscreteEpsDenoiser, discrete_sigmas
 from .data import digits_dataset, sample_toy, toy_distribution
 from .edm import (
     EDM,
@@ -53,6 +55,7 @@ from .flow import (
     conditional_path,
     conditional_velocity,
     flow_euler_sample,
+    flow_grid,
     mixture_velocity,
     reflow_pairs,
     straightness,
@@ -82,6 +85,7 @@ from .mixtures import GaussianMixture, gaussian, ring_mixture, toy_mixture
 from .nets import MLP, EpsDenoiser, SinusoidalEmbedding, TinyConvNet, noise_conditioning
 from .samplers import (
     SampleResult,
+    Trajectory,
     annealed_langevin,
     ddim_invert,
     ddim_sample,
@@ -91,14 +95,23 @@ from .samplers import (
     denoiser_from_score,
     eps_from_denoiser,
     geometric_sigmas,
+    make_noise_sampler,
+    pf_drift,
     pf_ode_euler,
     pf_ode_heun,
     reverse_sde_em,
     score_from_denoiser,
     time_grid,
 )
-from .schedules import Schedule, alpha_bar_from_betas, cosine_betas, linear_betas, make_schedule
-from .sde import SDE, VESDE, VPSDE, SubVPSDE
+from .schedules import (
+    SPACINGS,
+    Schedule,
+    alpha_bar_from_betas,
+    cosine_betas,
+    linear_betas,
+    make_schedule,
+)
+from .sde import SDE, VESDE, VPSDE, SubVPSDE, sde_time
 from .training import (
     TrainConfig,
     TrainResult,
@@ -110,6 +123,7 @@ from .training import (
 )
 
 __all__ = [
+    "DiscreteEpsDenoiser",
     "EDM",
     "EDMPrecond",
     "EpsDenoiser",
@@ -118,6 +132,7 @@ __all__ = [
     "GaussianMixture",
     "MLP",
     "SDE",
+    "SPACINGS",
     "SampleResult",
     "Schedule",
     "SinusoidalEmbedding",
@@ -125,6 +140,7 @@ __all__ = [
     "TinyConvNet",
     "TrainConfig",
     "TrainResult",
+    "Trajectory",
     "VE",
     "VESDE",
     "VP",
@@ -148,6 +164,7 @@ __all__ = [
     "ddpm_sample",
     "denoiser_from_score",
     "digits_dataset",
+    "discrete_sigmas",
     "dsm_loss",
     "edm_loss",
     "edm_sample",
@@ -159,6 +176,7 @@ __all__ = [
     "eps_loss",
     "eps_prediction",
     "flow_euler_sample",
+    "flow_grid",
     "from_denoised",
     "gaussian",
     "gaussian_kl",
@@ -168,6 +186,7 @@ __all__ = [
     "linear_betas",
     "load_cached",
     "loss_weight",
+    "make_noise_sampler",
     "make_schedule",
     "marginal_coefficients",
     "median_distance",
@@ -175,6 +194,7 @@ __all__ = [
     "mmd",
     "noise_conditioning",
     "ode_derivative",
+    "pf_drift",
     "pf_ode_euler",
     "pf_ode_heun",
     "posterior_coefficients",
@@ -188,6 +208,7 @@ __all__ = [
     "sample_timesteps",
     "sample_toy",
     "score_from_denoiser",
+    "sde_time",
     "sliced_wasserstein",
     "stochastic_sample",
     "straightness",

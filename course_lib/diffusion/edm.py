@@ -51,7 +51,7 @@ training draws ln sigma ~ N(P_mean, P_std^2).
 
 **Samplers.** Euler and Heun (EDM Algorithm 1: Heun's correction is skipped on the last step to
 sigma = 0, so N steps cost 2N - 1 evaluations) on any family, and the stochastic sampler
-(Algorithm 2: S_churn, S_min, S_max, S_noise) on the EDM family. With s = 1, sigma = t, one
+(Algorithm 2: S_churn, S_tmin, S_tmax, S_noise) on the EDM family. With s = 1, sigma = t, one
 Euler step from sigma to sigma' gives
 
     x' = D + (sigma'/sigma)(x - D),                                                     (9.8)
@@ -80,7 +80,13 @@ from ..validation import (
     per_sample,
     randn_like,
 )
-from .samplers import SampleResult
+from .samplers import (
+    Callback,
+    NoiseSampler,
+    SampleResult,
+    check_callback,
+    make_noise_sampler,
+)
 
 __all__ = [
     "EDM",
@@ -435,94 +441,128 @@ def ode_derivative(
 @torch.no_grad()
 def edm_sample(
     denoiser: Denoiser,
-    x_T: torch.Tensor,
+    x: torch.Tensor,
     sigmas: torch.Tensor,
     *,
     family: Family | None = None,
     solver: str = "heun",
-    return_trajectory: bool = False,
+    callback: Callback | None = None,
 ) -> SampleResult:
     """Deterministic sampling, EDM Algorithm 1, on the grid ``sigmas`` (e.g. :func:`edm_sigmas`).
 
-    Times t_i = family.t_of_sigma(sigma_i); x_T is the *unscaled* start x(t_0) ~ N(0, s(t_0)^2
+    Times t_i = family.t_of_sigma(sigma_i); x is the *unscaled* start x(t_0) ~ N(0, s(t_0)^2
     sigma_0^2 I). ``solver`` 'euler' (N evaluations) or 'heun' (2N - 1: the correction is
-    skipped on a step that ends at sigma = 0). The trajectory holds x(t_i) for every i.
+    skipped on a step that ends at sigma = 0). ``callback`` gets {i, x, t, sigma, denoised}
+    before each step, denoised = D(x/s; sigma) (the data-space estimate, unscaled).
     """
-    denoiser, x = check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
+    denoiser, x = check_denoiser(denoiser), check_tensor(x, "x", min_dim=2)
     family = EDM() if family is None else _check_family(family)
     if solver not in ("euler", "heun"):
         raise ValueError(f"solver must be 'euler' or 'heun', got {solver!r}")
+    callback = check_callback(callback)
     sig = _check_sigmas(sigmas)
     ts = family.t_of_sigma(sig.double().cpu())
-    traj, nfe = [x], 0
+    nfe = 0
     for i in range(ts.numel() - 1):
         t, t_next = ts[i], ts[i + 1]
         dt = float(t_next - t)
         d = ode_derivative(denoiser, family, x, t)  # d_i of Algorithm 1
         nfe += 1
+        if callback is not None:
+            callback(
+                {
+                    "i": i,
+                    "x": x,
+                    "t": float(t),
+                    "sigma": float(sig[i]),
+                    "denoised": _denoised(family, x, t, d),
+                }
+            )
         x_next = x + dt * d  # Euler step
         if solver == "heun" and sig[i + 1] > 0:
             d2 = ode_derivative(denoiser, family, x_next, t_next)
             nfe += 1
             x_next = x + dt * 0.5 * (d + d2)  # trapezoidal (Heun) correction
         x = x_next
-        if return_trajectory:
-            traj.append(x)
-    return SampleResult(x, nfe, torch.stack(traj) if return_trajectory else None)
+    return SampleResult(x, nfe)
+
+
+def _denoised(family: Family, x: torch.Tensor, t: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+    """D(x/s; sigma) recovered from the drift d of (9.3): D = ((sigma'/sigma + s'/s) x - d)
+    sigma / (sigma' s) (for the callback only; sigma' > 0 in every family)."""
+    sig, dsig, s, ds = family.sigma(t), family.dsigma(t), family.s(t), family.ds(t)
+    return (float(dsig / sig + ds / s) * x - d) * float(sig / (dsig * s))
 
 
 @torch.no_grad()
 def stochastic_sample(
     denoiser: Denoiser,
-    x_T: torch.Tensor,
+    x: torch.Tensor,
     sigmas: torch.Tensor,
     *,
     S_churn: float = 0.0,
-    S_min: float = 0.0,
-    S_max: float = math.inf,
+    S_tmin: float = 0.0,
+    S_tmax: float = math.inf,
     S_noise: float = 1.0,
+    noise: torch.Tensor | NoiseSampler | None = None,
     generator: torch.Generator | None = None,
-    return_trajectory: bool = False,
+    callback: Callback | None = None,
 ) -> SampleResult:
-    """EDM Algorithm 2 (sigma(t) = t, s(t) = 1): per step, raise the noise level to
-    t_hat = (1 + gamma_i) t_i with gamma_i = min(S_churn/N, sqrt(2) - 1) where S_min <= t_i <=
-    S_max, add fresh noise of std S_noise sqrt(t_hat^2 - t_i^2), then take a Heun step to
-    t_{i+1}. S_churn = 0 is Algorithm 1 (Heun)."""
-    denoiser, x = check_denoiser(denoiser), check_tensor(x_T, "x_T", min_dim=2)
+    """EDM Algorithm 2 (sigma(t) = t, s(t) = 1), with the paper's names S_churn, S_tmin, S_tmax,
+    S_noise (k-diffusion's ``s_churn``, ``s_tmin``, ``s_tmax``, ``s_noise``): per step, raise the
+    noise level to t_hat = (1 + gamma_i) t_i with gamma_i = min(S_churn/N, sqrt(2) - 1) where
+    S_tmin <= t_i <= S_tmax, add fresh noise of std S_noise sqrt(t_hat^2 - t_i^2), then take a
+    Heun step to t_{i+1}. S_churn = 0 is Algorithm 1 (Heun).
+
+    ``noise``: one slot per step (see :func:`.samplers.make_noise_sampler`); ``callback`` gets
+    {i, x, sigma, x_hat, sigma_hat, denoised} with x = x_i, x_hat the churned state and
+    denoised = D(x_hat; sigma_hat)."""
+    denoiser, x = check_denoiser(denoiser), check_tensor(x, "x", min_dim=2)
     sig = _check_sigmas(sigmas)
     churn = check_real(S_churn, "S_churn", low=0)
-    s_min = check_real(S_min, "S_min", low=0)
-    s_max = float(S_max)
-    if not s_max >= s_min:
-        raise ValueError(f"S_max must be >= S_min, got {S_max} < {S_min}")
+    s_tmin = check_real(S_tmin, "S_tmin", low=0)
+    s_tmax = float(S_tmax)
+    if not s_tmax >= s_tmin:
+        raise ValueError(f"S_tmax must be >= S_tmin, got {S_tmax} < {S_tmin}")
     s_noise = check_real(S_noise, "S_noise", low=0)
-    check_generator(generator)
+    callback = check_callback(callback)
     n = sig.numel() - 1
+    next_noise = make_noise_sampler(noise, x, n, generator)
     ts = sig.double().cpu().tolist()
-    traj, nfe = [x], 0
+    nfe = 0
 
-    def deriv(xx: torch.Tensor, t: float) -> torch.Tensor:
-        sv = torch.full((xx.shape[0],), t, dtype=xx.dtype, device=xx.device)
-        return (xx - denoiser(xx, sv)) / t  # dx/dt = (x - D(x; t)) / t
+    def denoise(xx: torch.Tensor, t: float) -> torch.Tensor:
+        return denoiser(xx, torch.full((xx.shape[0],), t, dtype=xx.dtype, device=xx.device))
 
     for i in range(n):
         t, t_next = ts[i], ts[i + 1]
-        gamma = min(churn / n, math.sqrt(2) - 1) if s_min <= t <= s_max else 0.0
+        gamma = min(churn / n, math.sqrt(2) - 1) if s_tmin <= t <= s_tmax else 0.0
         t_hat = t + gamma * t  # increase the noise level temporarily
+        x_hat = x
         if gamma > 0:
-            eps = s_noise * randn_like(x, generator)
-            x = x + math.sqrt(t_hat**2 - t**2) * eps  # x_hat = x_i + sqrt(t_hat^2 - t_i^2) eps
-        d = deriv(x, t_hat)
+            eps = s_noise * next_noise(i, x)
+            x_hat = x + math.sqrt(t_hat**2 - t**2) * eps  # x_hat = x_i + sqrt(t_hat^2 - t_i^2) eps
+        denoised = denoise(x_hat, t_hat)
         nfe += 1
-        x_next = x + (t_next - t_hat) * d  # Euler step from t_hat to t_{i+1}
+        if callback is not None:
+            callback(
+                {
+                    "i": i,
+                    "x": x,
+                    "sigma": t,
+                    "x_hat": x_hat,
+                    "sigma_hat": t_hat,
+                    "denoised": denoised,
+                }
+            )
+        d = (x_hat - denoised) / t_hat  # dx/dt = (x - D(x; t)) / t
+        x_next = x_hat + (t_next - t_hat) * d  # Euler step from t_hat to t_{i+1}
         if t_next > 0:
-            d2 = deriv(x_next, t_next)
+            d2 = (x_next - denoise(x_next, t_next)) / t_next
             nfe += 1
-            x_next = x + (t_next - t_hat) * 0.5 * (d + d2)  # second-order correction
+            x_next = x_hat + (t_next - t_hat) * 0.5 * (d + d2)  # second-order correction
         x = x_next
-        if return_trajectory:
-            traj.append(x)
-    return SampleResult(x, nfe, torch.stack(traj) if return_trajectory else None)
+    return SampleResult(x, nfe)
 
 
 def edm_loss(

@@ -5,9 +5,14 @@ data and t = 1 is noise,
 
     x_t = (1 - t) x_0 + t x_1,   x_0 ~ p_data,  x_1 ~ N(0, I),                           (10.1)
 
-with the conditional velocity u = d x_t / dt = x_1 - x_0. (Liu et al. write the same path
-with the roles of the endpoints swapped: their X_0 is our x_1.) Sampling integrates dx/dt =
+with the conditional velocity u = d x_t / dt = x_1 - x_0. Sampling integrates dx/dt =
 v(x, t) from t = 1 down to t = 0.
+
+**Which end is which.** Here t = 0 is data and t = 1 is noise, as in the diffusion chapters
+(and Esser et al.'s rectified-flow transformers). torchcfm (``ConditionalFlowMatcher``), Lipman
+et al. and Liu et al. put the noise at t = 0 and the data at t = 1: their x0 is our x_1 (noise),
+their x1 our x_0 (data), their t is our 1 - t and their velocity our -v. To keep this visible,
+the functions below name their arguments ``x_data`` (our x_0) and ``x_noise`` (our x_1).
 
 **Marginal velocity.** The flow-matching regression E ||v_theta(x_t, t) - (x_1 - x_0)||^2 (10.3)
 is minimised by v(x, t) = E[x_1 - x_0 | x_t = x]. From (10.1), x_1 = (x_t - (1 - t) x_0)/t, so
@@ -51,7 +56,7 @@ from ..validation import (
 )
 from .mixtures import GaussianMixture
 from .nets import MLP
-from .samplers import SampleResult
+from .samplers import Callback, SampleResult, check_callback
 
 __all__ = [
     "VelocityNet",
@@ -59,6 +64,7 @@ __all__ = [
     "conditional_path",
     "conditional_velocity",
     "flow_euler_sample",
+    "flow_grid",
     "mixture_velocity",
     "reflow_pairs",
     "straightness",
@@ -67,8 +73,8 @@ __all__ = [
 Velocity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _check_pair(x0: object, x1: object) -> tuple[torch.Tensor, torch.Tensor]:
-    return check_same_shape(x0, "x0", x1, "x1", min_dim=2)
+def _check_pair(x_data: object, x_noise: object) -> tuple[torch.Tensor, torch.Tensor]:
+    return check_same_shape(x_data, "x_data", x_noise, "x_noise", min_dim=2)
 
 
 def _check_velocity(v: object) -> Velocity:
@@ -77,16 +83,19 @@ def _check_velocity(v: object) -> Velocity:
     return v
 
 
-def conditional_path(x0: torch.Tensor, x1: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
-    """x_t = (1 - t) x_0 + t x_1, eq. (10.1); ``t`` a scalar or shape (B,)."""
-    x0, x1 = _check_pair(x0, x1)
+def conditional_path(
+    x_data: torch.Tensor, x_noise: torch.Tensor, t: float | torch.Tensor
+) -> torch.Tensor:
+    """x_t = (1 - t) x_0 + t x_1, eq. (10.1), with x_0 = ``x_data`` (t = 0) and x_1 =
+    ``x_noise`` (t = 1; torchcfm's ends are the other way round); ``t`` a scalar or shape (B,)."""
+    x0, x1 = _check_pair(x_data, x_noise)
     tb = batch_view(per_sample(t, x0, "t", low=0, high=1), x0)
     return (1 - tb) * x0 + tb * x1
 
 
-def conditional_velocity(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
-    """u = d x_t / dt = x_1 - x_0 along the straight path (10.1)."""
-    x0, x1 = _check_pair(x0, x1)
+def conditional_velocity(x_data: torch.Tensor, x_noise: torch.Tensor) -> torch.Tensor:
+    """u = d x_t / dt = x_1 - x_0 (noise minus data) along the straight path (10.1)."""
+    x0, x1 = _check_pair(x_data, x_noise)
     return x1 - x0
 
 
@@ -117,20 +126,20 @@ def mixture_velocity(
 
 def cfm_loss(
     velocity: Velocity,
-    x0: torch.Tensor,
+    x_data: torch.Tensor,
     *,
-    x1: torch.Tensor | None = None,
+    x_noise: torch.Tensor | None = None,
     t: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Conditional flow-matching loss E_{t, x_0, x_1} ||v(x_t, t) - (x_1 - x_0)||^2 / d, eq. (10.3).
 
-    t ~ U(0, 1) and x_1 ~ N(0, I) are drawn from ``generator`` unless given (reflow passes the
-    coupled x_1).
+    x_0 = ``x_data``; t ~ U(0, 1) and the noise x_1 = ``x_noise`` ~ N(0, I) are drawn from
+    ``generator`` unless given (reflow passes the coupled noise).
     """
-    velocity, x0 = _check_velocity(velocity), check_tensor(x0, "x0", min_dim=2)
+    velocity, x0 = _check_velocity(velocity), check_tensor(x_data, "x_data", min_dim=2)
     check_generator(generator)
-    x1 = randn_like(x0, generator) if x1 is None else _check_pair(x0, x1)[1]
+    x1 = randn_like(x0, generator) if x_noise is None else _check_pair(x0, x_noise)[1]
     if t is None:
         gdev = generator.device if generator is not None else torch.device("cpu")
         t = torch.rand(x0.shape[0], generator=generator, device=gdev, dtype=x0.dtype)
@@ -139,39 +148,56 @@ def cfm_loss(
     return ((velocity(xt, tt) - (x1 - x0)) ** 2).mean()
 
 
+def flow_grid(grid: int | torch.Tensor) -> list[float]:
+    """The decreasing times of a flow sampler: an int k means k uniform steps from t = 1 to 0;
+    a 1-D tensor is used as given (strictly decreasing, inside [0, 1])."""
+    if isinstance(grid, torch.Tensor):
+        ts = check_tensor(grid, "grid")
+        if ts.dim() != 1 or ts.numel() < 2 or torch.any(ts[1:] >= ts[:-1]):
+            raise ValueError("grid must be a 1-D strictly decreasing tensor of times (>= 2 points)")
+        if ts[-1] < 0 or ts[0] > 1:
+            raise ValueError(
+                f"grid times must lie in [0, 1], got [{float(ts[-1])}, {float(ts[0])}]"
+            )
+        return ts.double().cpu().tolist()
+    n = check_int(grid, "grid (the number of steps)", minimum=1)
+    return torch.linspace(1.0, 0.0, n + 1, dtype=torch.float64).tolist()
+
+
 @torch.no_grad()
 def flow_euler_sample(
     velocity: Velocity,
-    x1: torch.Tensor,
-    n_steps: int,
+    x: torch.Tensor,
+    grid: int | torch.Tensor,
     *,
-    t_max: float = 1.0,
-    return_trajectory: bool = False,
+    callback: Callback | None = None,
 ) -> SampleResult:
-    """Euler's method for dx/dt = v(x, t) from t = t_max down to 0 in ``n_steps`` uniform steps,
-    eq. (10.4): x <- x - v(x, t) / n_steps (for t_max = 1)."""
-    velocity, x = _check_velocity(velocity), check_tensor(x1, "x1", min_dim=2)
-    n = check_int(n_steps, "n_steps", minimum=1)
-    if not 0 < float(t_max) <= 1:
-        raise ValueError(f"t_max must lie in (0, 1], got {t_max}")
-    ts = torch.linspace(float(t_max), 0.0, n + 1, dtype=torch.float64).tolist()
-    traj = [x]
-    for t, t_next in zip(ts[:-1], ts[1:], strict=False):
+    """Euler's method for dx/dt = v(x, t) from the noise x = x_1 (t = 1 here; t = 0 in
+    torchcfm) down to the data end t = 0, eq. (10.4): x <- x - v(x, t)/k for ``grid`` = k
+    uniform steps, or on a decreasing tensor of times (:func:`flow_grid`).
+
+    ``callback`` gets {i, x, t, velocity, denoised} before each step, denoised = x - t v =
+    E[x_0 | x_t = x] for the exact velocity (10.2)."""
+    velocity, x = _check_velocity(velocity), check_tensor(x, "x", min_dim=2)
+    callback = check_callback(callback)
+    ts = flow_grid(grid)
+    for i, (t, t_next) in enumerate(zip(ts[:-1], ts[1:], strict=False)):
         tv = torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device)
-        x = x + (t_next - t) * velocity(x, tv)  # dt < 0
-        if return_trajectory:
-            traj.append(x)
-    return SampleResult(x, n, torch.stack(traj) if return_trajectory else None)
+        v = velocity(x, tv)
+        if callback is not None:
+            callback({"i": i, "x": x, "t": t, "velocity": v, "denoised": x - t * v})
+        x = x + (t_next - t) * v  # dt < 0
+    return SampleResult(x, len(ts) - 1)
 
 
 @torch.no_grad()
-def straightness(velocity: Velocity, x1: torch.Tensor, n_steps: int = 100) -> float:
+def straightness(velocity: Velocity, x_noise: torch.Tensor, n_steps: int = 100) -> float:
     """S = int_0^1 E ||(z_1 - z_0) - v(z_t, t)||^2 dt, eq. (10.6), on an ``n_steps`` Euler grid.
 
-    z_1 = ``x1`` (noise), z_0 the Euler solution; the integral is the mean over the steps of the
-    per-step mean squared deviation (summed over coordinates).
+    z_1 = ``x_noise`` (the t = 1 end), z_0 the Euler solution; the integral is the mean over the
+    steps of the per-step mean squared deviation (summed over coordinates).
     """
-    velocity, x = _check_velocity(velocity), check_tensor(x1, "x1", min_dim=2)
+    velocity, x = _check_velocity(velocity), check_tensor(x_noise, "x_noise", min_dim=2)
     n = check_int(n_steps, "n_steps", minimum=1)
     ts = torch.linspace(1.0, 0.0, n + 1, dtype=torch.float64).tolist()
     vs = []
@@ -180,7 +206,7 @@ def straightness(velocity: Velocity, x1: torch.Tensor, n_steps: int = 100) -> fl
         v = velocity(x, tv)
         vs.append(v)
         x = x + (t_next - t) * v
-    chord = x1 - x  # z_1 - z_0: the straight-line velocity
+    chord = x_noise - x  # z_1 - z_0: the straight-line velocity
     dev = torch.stack([((chord - v) ** 2).flatten(1).sum(1).mean() for v in vs])
     return float(dev.mean())
 
@@ -196,8 +222,8 @@ def reflow_pairs(
     dtype: torch.dtype = torch.float64,
     device: str | torch.device | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Coupled pairs (x_0, x_1) for reflow, eq. (10.5): x_1 ~ N(0, I) from ``generator``,
-    x_0 = the ``n_steps``-step Euler solution of the flow from x_1."""
+    """Coupled pairs (x_data, x_noise) for reflow, eq. (10.5): x_noise = x_1 ~ N(0, I) from
+    ``generator``, x_data = x_0 = the ``n_steps``-step Euler solution of the flow from x_1."""
     velocity = _check_velocity(velocity)
     n, dim = check_int(n, "n", minimum=1), check_int(dim, "dim", minimum=1)
     check_generator(generator)

@@ -63,7 +63,7 @@ def _reflow_objective(
     if pairs.dim() != 2 or pairs.shape[1] % 2:
         raise ValueError(f"reflow batches must have shape (B, 2d), got {tuple(pairs.shape)}")
     d = pairs.shape[1] // 2
-    return cfm_loss(model, pairs[:, :d], x1=pairs[:, d:], generator=gen)
+    return cfm_loss(model, pairs[:, :d], x_noise=pairs[:, d:], generator=gen)
 
 
 NETWORKS["velocity_mlp"] = lambda cfg: VelocityNet.mlp(2, cfg.hidden, cfg.depth, cfg.emb_dim)

@@ -29,7 +29,11 @@ import torch
 
 from ..validation import check_int, check_real
 
+#: Timestep spacings understood by :meth:`Schedule.timesteps` (the last three are diffusers').
+SPACINGS = ("uniform", "quadratic", "linspace", "leading", "trailing")
+
 __all__ = [
+    "SPACINGS",
     "Schedule",
     "alpha_bar_from_betas",
     "check_schedule",
@@ -140,26 +144,67 @@ class Schedule:
         """The same schedule on another device / dtype."""
         return Schedule(self.betas.to(device=device, dtype=dtype))
 
-    def timesteps(self, n_steps: int, spacing: str = "uniform") -> torch.Tensor:
+    def timesteps(
+        self, n_steps: int, spacing: str = "uniform", *, steps_offset: int = 0
+    ) -> torch.Tensor:
         """A decreasing subsequence tau_n > ... > tau_1 of {1..T} for step skipping (DDIM 4.2).
 
-        ``uniform``: evenly spaced in t, always containing T and 1 ends; ``quadratic``:
-        t ~ T (i/n)^2, denser near the data. ``n_steps`` must be between 1 and T.
+        The sampler appends the end point t = 0 (alpha_bar_0 = 1) itself. Spacings:
+
+        * ``uniform``: evenly spaced in t, always containing the ends T and 1;
+        * ``quadratic``: t ~ T (i/n)^2, denser near the data;
+        * ``linspace``, ``leading``, ``trailing``: the ``timestep_spacing`` options of diffusers'
+          schedulers (``DDIMScheduler.set_timesteps``), moved to this library's index.
+
+        **Index shift.** diffusers indexes its ``alphas_cumprod`` from 0, so its timestep k is
+        this library's t = k + 1 (our alpha_bar_t = diffusers' ``alphas_cumprod[t - 1]``; our
+        t = 0 is the clean data, which diffusers has no index for). With T training steps and
+        r = T // n (integer division), in diffusers' index k:
+
+        * ``linspace``: k_i = round(i (T - 1)/(n - 1)), i = 0..n-1 (ties to even);
+        * ``leading``:  k_i = i r + ``steps_offset`` (Stable Diffusion uses ``steps_offset=1``);
+        * ``trailing``: k_i = round(T - i T/n) - 1, i = 0..n-1, so the first step is k = T - 1.
+
+        This method returns t_i = k_i + 1, largest first. ``uniform`` differs from ``linspace``
+        only where i (T - 1)/(n - 1) falls on a half-integer (rounding ties). diffusers'
+        ``set_alpha_to_one=False`` (the last DDIM step lands on alpha_bar_1, not 1) is an option
+        of :func:`.samplers.ddim_sample`, not of the grid.
         """
         n = check_int(n_steps, "n_steps", minimum=1)
-        if n > self.T:
-            raise ValueError(f"n_steps must be <= T = {self.T}, got {n}")
+        offset = check_int(steps_offset, "steps_offset", minimum=0)
+        T = self.T
+        if n > T:
+            raise ValueError(f"n_steps must be <= T = {T}, got {n}")
+        if offset and spacing != "leading":
+            raise ValueError(f"steps_offset applies to spacing='leading' only, got {spacing!r}")
+        i = torch.arange(n, dtype=torch.float64)
+        if spacing == "linspace":  # diffusers: linspace(0, T - 1, n).round(), then + 1
+            return self._device_grid(torch.linspace(0, T - 1, n, dtype=torch.float64).round() + 1)
+        if spacing == "leading":  # diffusers: arange(n) * (T // n) + steps_offset, then + 1
+            ts = i * (T // n) + offset + 1
+            if float(ts[-1]) > T:
+                raise ValueError(
+                    f"steps_offset = {offset} pushes the last leading step to t = "
+                    f"{int(ts[-1])} > T = {T}"
+                )
+            return self._device_grid(ts)
+        if spacing == "trailing":  # diffusers: round(arange(T, 0, -T/n)) - 1, then + 1
+            return self._device_grid(torch.round(T - i * (T / n)))
         if spacing == "uniform":
-            ts = torch.linspace(1, self.T, n, dtype=torch.float64).round()
+            ts = torch.linspace(1, T, n, dtype=torch.float64).round()
         elif spacing == "quadratic":
-            ts = (1 + (self.T - 1) * torch.linspace(0, 1, n, dtype=torch.float64) ** 2).round()
+            ts = (1 + (T - 1) * torch.linspace(0, 1, n, dtype=torch.float64) ** 2).round()
         else:
-            raise ValueError(f"spacing must be 'uniform' or 'quadratic', got {spacing!r}")
+            raise ValueError(f"spacing must be one of {SPACINGS}, got {spacing!r}")
         ts = torch.unique(ts.long())
         if ts.numel() < n:  # rounding merged steps: fill with the largest unused t's
-            missing = [t for t in range(self.T, 0, -1) if t not in set(ts.tolist())]
+            missing = [t for t in range(T, 0, -1) if t not in set(ts.tolist())]
             ts = torch.unique(torch.cat([ts, torch.tensor(missing[: n - ts.numel()])]))
         return ts.flip(0).to(self.betas.device)
+
+    def _device_grid(self, ts: torch.Tensor) -> torch.Tensor:
+        """Integer steps t, decreasing, on the schedule's device."""
+        return torch.sort(ts.long(), descending=True).values.to(self.betas.device)
 
 
 def make_schedule(

@@ -32,7 +32,18 @@ import torch
 from ..validation import check_generator, check_real, check_time, resolve_device
 from .schedules import Schedule
 
-__all__ = ["SDE", "SubVPSDE", "VESDE", "VPSDE"]
+__all__ = ["SDE", "TIME_TOLERANCE", "SubVPSDE", "VESDE", "VPSDE", "sde_time"]
+
+#: Relative slack on the time interval [0, 1]: an adaptive ODE solver (torchdiffeq's dopri5)
+#: may evaluate a hair past an end; such times are clamped back instead of rejected.
+TIME_TOLERANCE = 1e-6
+
+
+def sde_time(t: float | torch.Tensor, name: str = "t") -> torch.Tensor:
+    """t as a float64 tensor in [0, 1]: values in [-TIME_TOLERANCE, 1 + TIME_TOLERANCE] are
+    clamped to [0, 1]; anything further out is a ``ValueError`` (NaN included)."""
+    tt = check_time(t, name, low=-TIME_TOLERANCE, high=1 + TIME_TOLERANCE, dtype=torch.float64)
+    return tt.clamp(0.0, 1.0)
 
 
 class SDE(ABC):
@@ -88,11 +99,11 @@ class VPSDE(SDE):
 
     def beta(self, t: float | torch.Tensor) -> torch.Tensor:
         """beta(t) = beta_min + t (beta_max - beta_min)."""
-        return self.beta_min + check_time(t, dtype=torch.float64) * (self.beta_max - self.beta_min)
+        return self.beta_min + sde_time(t) * (self.beta_max - self.beta_min)
 
     def int_beta(self, t: float | torch.Tensor) -> torch.Tensor:
         """B(t) = int_0^t beta = beta_min t + t^2 (beta_max - beta_min) / 2."""
-        t = check_time(t, dtype=torch.float64)
+        t = sde_time(t)
         return self.beta_min * t + 0.5 * t**2 * (self.beta_max - self.beta_min)
 
     def f(self, t):
@@ -142,18 +153,16 @@ class VESDE(SDE):
 
     def sigma_t(self, t: float | torch.Tensor) -> torch.Tensor:
         """sigma(t) = sigma_min (sigma_max / sigma_min)^t."""
-        return self.sigma_min * (self.sigma_max / self.sigma_min) ** check_time(
-            t, dtype=torch.float64
-        )
+        return self.sigma_min * (self.sigma_max / self.sigma_min) ** sde_time(t)
 
     def f(self, t):
-        return torch.zeros_like(check_time(t, dtype=torch.float64))
+        return torch.zeros_like(sde_time(t))
 
     def g(self, t):
         return self.sigma_t(t) * math.sqrt(2 * math.log(self.sigma_max / self.sigma_min))
 
     def a(self, t):
-        return torch.ones_like(check_time(t, dtype=torch.float64))
+        return torch.ones_like(sde_time(t))
 
     def std(self, t):
         return (self.sigma_t(t) ** 2 - self.sigma_min**2).sqrt()

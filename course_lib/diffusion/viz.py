@@ -24,7 +24,7 @@ from ..validation import check_int, check_real
 from .forward import q_sample
 from .metrics import mmd
 from .mixtures import GaussianMixture, toy_mixture
-from .samplers import SAMPLERS, run_sampler
+from .samplers import SAMPLERS, Trajectory, run_sampler
 from .schedules import make_schedule
 from .sde import VPSDE
 
@@ -158,6 +158,7 @@ def sampler_explorer_figure(
     mix = toy_mixture()
     model = denoiser if denoiser is not None else mix.denoiser
     gen = torch.Generator().manual_seed(check_int(seed, "seed"))
+    rec = Trajectory()
     res = run_sampler(
         sampler,
         model,
@@ -168,10 +169,10 @@ def sampler_explorer_figure(
         eta=eta,
         generator=gen,
         device=_model_device(model),
-        return_trajectory=True,
+        callback=rec,
     )
     x = res.x.detach().cpu().double()
-    traj = res.trajectory[:, :n_traj].detach().cpu().double().numpy()
+    traj = rec.stack(res)[:, :n_traj].detach().cpu().double().numpy()
     score = mmd(x, mix.sample(n, generator=gen))
     X, Y, dens = density_grid(mix)
     with course_style():

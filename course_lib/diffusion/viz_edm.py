@@ -25,6 +25,7 @@ from ..validation import check_int, check_real
 from .edm import EDM, VE, VP, Family, Flow, edm_sample, edm_sigmas, stochastic_sample
 from .metrics import mmd
 from .mixtures import toy_mixture
+from .samplers import Trajectory
 from .viz import density_grid, draw_trajectories_and_samples
 
 __all__ = [
@@ -61,8 +62,9 @@ def family_figure(
     x0 = mix.sample(600, generator=gen, dtype=torch.float64)
     eps = torch.randn(x0.shape, generator=gen, dtype=torch.float64)
     x_T = float(sig[0] * fam.s(ts[0])) * torch.randn(n_traj, 2, generator=gen, dtype=torch.float64)
-    res = edm_sample(mix.denoiser, x_T, sig, family=fam, solver="heun", return_trajectory=True)
-    traj = res.trajectory.numpy()
+    rec = Trajectory()
+    res = edm_sample(mix.denoiser, x_T, sig, family=fam, solver="heun", callback=rec)
+    traj = rec.stack(res).numpy()
     with course_style():
         fig, (ax1, ax2, ax3) = new_figure(1, 3, width=11.5, height=3.7)
         ax1.plot(t_curve, fam.sigma(t_curve), label=r"$\sigma(t)$")
@@ -128,6 +130,7 @@ def sampler_lab_figure(
     gen = torch.Generator().manual_seed(check_int(seed, "seed"))
     sig = edm_sigmas(n_steps, rho=rho, dtype=torch.float32)
     x_T = float(sig[0]) * torch.randn(check_int(n, "n", minimum=2), 2, generator=gen)
+    rec = Trajectory()
     if churn > 0:
         if solver != "heun":
             raise ValueError("the churn sampler (Algorithm 2) uses Heun steps; choose 'heun'")
@@ -136,16 +139,16 @@ def sampler_lab_figure(
             x_T,
             sig,
             S_churn=churn,
-            S_min=0.01,
-            S_max=50.0,
+            S_tmin=0.01,
+            S_tmax=50.0,
             generator=gen,
-            return_trajectory=True,
+            callback=rec,
         )
     else:
-        res = edm_sample(model, x_T, sig, solver=solver, return_trajectory=True)
+        res = edm_sample(model, x_T, sig, solver=solver, callback=rec)
     x = res.x.detach().double()
     score = mmd(x, mix.sample(n, generator=gen))
-    traj = res.trajectory[:, :n_traj].detach().double().numpy()
+    traj = rec.stack(res)[:, :n_traj].detach().double().numpy()
     X, Y, dens = density_grid(mix)
     with course_style():
         fig, (ax0, ax1, ax2) = new_figure(1, 3, width=11.5, height=3.7)

@@ -20,6 +20,7 @@ from ..validation import check_int
 from .flow import flow_euler_sample, mixture_velocity, straightness
 from .metrics import mmd
 from .mixtures import toy_mixture
+from .samplers import Trajectory
 from .viz import density_grid
 
 __all__ = ["flow_steps_figure", "flow_steps_widget"]
@@ -48,11 +49,12 @@ def flow_steps_figure(
     gen = torch.Generator().manual_seed(check_int(seed, "seed"))
     x1 = torch.randn(check_int(n, "n", minimum=2), 2, generator=gen)
     with torch.no_grad():
-        res = flow_euler_sample(v, x1, k, return_trajectory=True)
-        fine = flow_euler_sample(v, x1[:n_traj], 64, return_trajectory=True).trajectory.numpy()
+        rec, rec_fine = Trajectory(), Trajectory()
+        res = flow_euler_sample(v, x1, k, callback=rec)
+        fine = rec_fine.stack(flow_euler_sample(v, x1[:n_traj], 64, callback=rec_fine)).numpy()
         s_val = straightness(v, x1[:500], 32)
     score = mmd(res.x.double(), mix.sample(n, generator=gen))
-    traj = res.trajectory[:, :n_traj].numpy()
+    traj = rec.stack(res)[:, :n_traj].numpy()
     X, Y, dens = density_grid(mix)
     with course_style():
         fig, (ax1, ax2) = new_figure(1, 2, width=8.6, height=4.0)

@@ -35,6 +35,7 @@ from course_lib.diffusion import (
     train_denoiser,
 )
 from course_lib.diffusion.nets import MLP
+from course_lib.diffusion.samplers import Trajectory
 
 F64 = torch.float64
 FAMILIES = [VP(), VE(), Flow(), EDM()]
@@ -275,10 +276,11 @@ def test_sampler_nfe_and_stochastic_reduces_to_heun():
     mix = toy_mixture()
     sig = edm_sigmas(10)
     x = 80.0 * torch.randn(100, 2, generator=_gen(14), dtype=F64)
-    heun = edm_sample(mix.denoiser, x, sig, solver="heun", return_trajectory=True)
+    path = Trajectory()
+    heun = edm_sample(mix.denoiser, x, sig, solver="heun", callback=path)
     euler = edm_sample(mix.denoiser, x, sig, solver="euler")
     assert heun.nfe == 2 * 10 - 1 and euler.nfe == 10
-    assert heun.trajectory.shape == (11, 100, 2)
+    assert path.stack(heun).shape == (11, 100, 2)
     st = stochastic_sample(mix.denoiser, x, sig, S_churn=0.0)
     assert st.nfe == heun.nfe and torch.allclose(st.x, heun.x, atol=1e-12)
     a = stochastic_sample(mix.denoiser, x, sig, S_churn=40.0, generator=_gen(15))
@@ -299,7 +301,7 @@ def test_sampler_bad_inputs():
     with pytest.raises(ValueError):
         stochastic_sample(mix.denoiser, x, edm_sigmas(4), S_churn=-1.0)
     with pytest.raises(ValueError):
-        stochastic_sample(mix.denoiser, x, edm_sigmas(4), S_min=2.0, S_max=1.0)
+        stochastic_sample(mix.denoiser, x, edm_sigmas(4), S_tmin=2.0, S_tmax=1.0)
 
 
 def test_edm_precond_mlp_runs_in_samplers():

@@ -26,6 +26,7 @@ from course_lib.diffusion import (
     train_denoiser,
 )
 from course_lib.diffusion.flow_objectives import exact_reflow_pool
+from course_lib.diffusion.samplers import Trajectory
 
 F64 = torch.float64
 
@@ -123,7 +124,8 @@ def test_flow_sampler_and_straightness():
     assert one.nfe == 1 and torch.allclose(one.x, torch.tensor([1.0, -1.0], dtype=F64), atol=1e-2)
     mix = toy_mixture()
     assert straightness(lambda x, t: mixture_velocity(mix, x, t), x1, 20) > 0.3
-    traj = flow_euler_sample(v, x1, 4, return_trajectory=True).trajectory
+    path = Trajectory()
+    traj = path.stack(flow_euler_sample(v, x1, 4, callback=path))
     assert traj.shape == (5, 200, 2) and torch.equal(traj[0], x1)
 
 

@@ -10,6 +10,7 @@ from course_lib.diffusion import (
     VPSDE,
     GaussianMixture,
     SubVPSDE,
+    Trajectory,
     annealed_langevin,
     data_floor,
     ddim_invert,
@@ -99,11 +100,12 @@ def test_ddim_eta_one_equals_ddpm_on_adjacent_steps():
     mix = toy_mixture()
     sch = make_schedule("linear", 100)
     x_T = torch.randn(64, 2, generator=gen(3), dtype=torch.float64)
-    a = ddpm_sample(mix.denoiser, sch, x_T, generator=gen(4), return_trajectory=True)
-    b = ddim_sample(mix.denoiser, sch, x_T, eta=1.0, generator=gen(4), return_trajectory=True)
+    path_a, path_b = Trajectory(), Trajectory()
+    a = ddpm_sample(mix.denoiser, x_T, schedule=sch, generator=gen(4), callback=path_a)
+    b = ddim_sample(mix.denoiser, x_T, schedule=sch, eta=1.0, generator=gen(4), callback=path_b)
     assert a.nfe == b.nfe == 100
-    assert torch.allclose(a.trajectory, b.trajectory, atol=1e-9)
-    c = ddim_sample(mix.denoiser, sch, x_T, eta=0.0, generator=gen(4))
+    assert torch.allclose(path_a.stack(a), path_b.stack(b), atol=1e-9)
+    c = ddim_sample(mix.denoiser, x_T, schedule=sch, eta=0.0, generator=gen(4))
     assert not torch.allclose(a.x, c.x, atol=1e-3)  # eta = 0 is a different sampler
 
 
@@ -115,7 +117,7 @@ def test_ddim_keeps_the_marginals_for_gaussian_data():
     for eta in (0.0, 0.5):
         x_T = torch.randn(20000, 2, generator=gen(5), dtype=torch.float64)
         x = ddim_sample(
-            g.denoiser, sch, x_T, timesteps=sch.timesteps(100), eta=eta, generator=gen(6)
+            g.denoiser, x_T, sch.timesteps(100), schedule=sch, eta=eta, generator=gen(6)
         ).x
         assert abs(float(x.mean()) - m) < 5 * c / math.sqrt(x.numel())
         assert abs(float(x.std()) - c) < 0.02
@@ -128,8 +130,8 @@ def test_ddim_inversion_error_shrinks_with_steps():
     errs = []
     for n in (10, 50, 250):
         ts = sch.timesteps(n)
-        z = ddim_invert(mix.denoiser, sch, x0, timesteps=ts).x
-        back = ddim_sample(mix.denoiser, sch, z, timesteps=ts).x
+        z = ddim_invert(mix.denoiser, x0, ts, schedule=sch).x
+        back = ddim_sample(mix.denoiser, z, ts, schedule=sch).x
         errs.append(float((back - x0).norm(dim=1).mean()))
     assert errs[0] > errs[1] > errs[2]
     assert errs[2] < 0.2 * errs[0]
@@ -226,7 +228,7 @@ def test_pf_ode_matches_the_closed_form_for_gaussian_data(sde):
     errs = {}
     for solver in (pf_ode_euler, pf_ode_heun):
         errs[solver.__name__] = [
-            float((solver(g.denoiser, sde, x1, time_grid(n)).x - exact).abs().max())
+            float((solver(g.denoiser, x1, time_grid(n), sde=sde).x - exact).abs().max())
             for n in (50, 200)
         ]
     e_euler, e_heun = errs["pf_ode_euler"], errs["pf_ode_heun"]
@@ -242,7 +244,7 @@ def test_reverse_sde_recovers_gaussian_data():
     )
     sde = VPSDE()
     x1 = torch.randn(20000, 1, generator=gen(12), dtype=torch.float64)
-    x = reverse_sde_em(g.denoiser, sde, x1, time_grid(500), generator=gen(13)).x
+    x = reverse_sde_em(g.denoiser, x1, time_grid(500), sde=sde, generator=gen(13)).x
     assert abs(float(x.mean()) - m) < 5 * c / math.sqrt(x.numel()) + 0.01
     assert abs(float(x.std()) - c) < 0.02
 
@@ -252,7 +254,7 @@ def test_annealed_langevin_reaches_the_target_for_gaussian_data():
     g = gaussian(torch.zeros(1, dtype=torch.float64), torch.tensor([[c**2]], dtype=torch.float64))
     sig = geometric_sigmas(5.0, 0.01, 10)
     x = 5.0 * torch.randn(5000, 1, generator=gen(14), dtype=torch.float64)
-    res = annealed_langevin(g.denoiser, sig, x, n_steps_each=100, step_lr=2e-5, generator=gen(15))
+    res = annealed_langevin(g.denoiser, x, sig, n_steps_each=100, step_lr=2e-5, generator=gen(15))
     # the last level's law is N(0, c^2 + 0.01^2); Langevin's step bias is O(step)
     assert abs(float(res.x.std()) - math.sqrt(c**2 + 1e-4)) < 0.03
     assert res.nfe == 1000
@@ -263,21 +265,21 @@ def test_samplers_reject_bad_input():
     sch = make_schedule("linear", 100)
     x = torch.zeros(4, 2)
     with pytest.raises(TypeError, match="denoiser must be callable"):
-        ddim_sample("exact", sch, x)
+        ddim_sample("exact", x, schedule=sch)
     with pytest.raises(ValueError, match="strictly decreasing"):
-        ddim_sample(mix.denoiser, sch, x, timesteps=torch.tensor([1, 50]))
+        ddim_sample(mix.denoiser, x, torch.tensor([1, 50]), schedule=sch)
     with pytest.raises(ValueError, match="eta must be"):
-        ddim_sample(mix.denoiser, sch, x, eta=-1.0)
+        ddim_sample(mix.denoiser, x, schedule=sch, eta=-1.0)
     with pytest.raises(ValueError, match="sigma2 must be"):
-        ddpm_sample(mix.denoiser, sch, x, sigma2="learned")
+        ddpm_sample(mix.denoiser, x, schedule=sch, sigma2="learned")
     with pytest.raises(TypeError, match="sde must be an SDE"):
-        pf_ode_euler(mix.denoiser, "vp", x, time_grid(5))
+        pf_ode_euler(mix.denoiser, x, time_grid(5), sde="vp")
     with pytest.raises(ValueError, match="strictly decreasing"):
-        pf_ode_euler(mix.denoiser, VPSDE(), x, time_grid(5).flip(0))
+        pf_ode_euler(mix.denoiser, x, time_grid(5).flip(0), sde=VPSDE())
     with pytest.raises(ValueError, match="sampler must be one of"):
         run_sampler("euler", mix.denoiser, 4, 5, schedule=sch, sde=VPSDE())
     with pytest.raises(TypeError, match="generator must be a torch.Generator"):
-        ddim_sample(mix.denoiser, sch, x, eta=0.5, generator=0)
+        ddim_sample(mix.denoiser, x, schedule=sch, eta=0.5, generator=0)
     with pytest.raises(ValueError, match="t must lie in"):
         VPSDE().a(1.5)
     with pytest.raises(ValueError, match="x must have shape"):
@@ -317,9 +319,9 @@ def test_more_bad_inputs():
     mix = toy_mixture()
     x = torch.zeros(4, 2)
     with pytest.raises(ValueError, match="strictly decreasing"):
-        annealed_langevin(mix.denoiser, [0.1, 1.0], x)
+        annealed_langevin(mix.denoiser, x, [0.1, 1.0])
     with pytest.raises(TypeError, match="n_steps_each must be an int"):
-        annealed_langevin(mix.denoiser, [1.0, 0.1], x, n_steps_each=2.5)
+        annealed_langevin(mix.denoiser, x, [1.0, 0.1], n_steps_each=2.5)
     with pytest.raises(ValueError, match="unknown toy data set"):
         sample_toy("swiss_roll", 10)
     with pytest.raises(ValueError, match="sigma_max"):

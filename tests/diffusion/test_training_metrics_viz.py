@@ -199,7 +199,7 @@ def test_training_and_sampling_on_cuda(tmp_path):
 
     res = train_denoiser(SMALL, device="cuda", cache_folder=tmp_path, progress=False)
     sch = make_schedule()
-    x = ddim_sample(res.model, sch, torch.randn(16, 2, device="cuda"), timesteps=sch.timesteps(5)).x
+    x = ddim_sample(res.model, torch.randn(16, 2, device="cuda"), sch.timesteps(5), schedule=sch).x
     assert x.device.type == "cuda" and torch.all(torch.isfinite(x))
     cpu = train_denoiser(SMALL, use_cache=False, progress=False)
     assert torch.allclose(cpu.losses[:5], res.losses[:5], rtol=1e-3, atol=1e-4)
