@@ -236,6 +236,7 @@ def quality_table(
                     "nfe": nfe,
                     "mmd": float(m.mean()),
                     "mmd_sd": float(m.std()) if repeats > 1 else float("nan"),
+                    "repeats": repeats,
                     "swd": float(torch.tensor(swds).mean()),
                 }
             )
