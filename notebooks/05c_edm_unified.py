@@ -60,6 +60,7 @@ from course_lib.checks import assert_close, assert_within_se, check, hint  # noq
 from course_lib.diffusion import (
     EDM,
     VE,
+    VESDE,
     VP,
     VPSDE,
     EDMPrecond,
@@ -121,14 +122,45 @@ print(f"data floor (MMD between two fresh data samples of {N_EVAL}): {floor:.4f}
 # | family | $\sigma(t)$ | $s(t)$ |
 # |---|---|---|
 # | VP (DDPM, VP SDE) | $\sqrt{e^{\frac12\beta_d t^2 + \beta_\min t} - 1}$ | $1/\sqrt{1+\sigma(t)^2}$ |
-# | VE (SMLD, VE SDE) | $\sqrt t$ | $1$ |
+# | VE (SMLD, VE SDE, after a time change) | $\sqrt t$ | $1$ |
 # | flow matching / rectified flow | $t/(1-t)$ | $1 - t$ |
 # | EDM | $t$ | $1$ |  (9.2)
 #
-# The flow row is the straight path $x_t = (1-t)x_0 + t\epsilon$ of notebook 05d.
+# The flow row is the straight path $x_t = (1-t)x_0 + t\epsilon$ of notebook 05d. The VE row is
+# 05b's VE SDE on another clock: there $\sigma_\text{SDE}(t) = \sigma_\min(\sigma_\max/\sigma_\min)^t$ and the marginal std
+# is $\sqrt{\sigma_\text{SDE}(t)^2 - \sigma_\min^2}$ (8.3); EDM's VE row uses the time $t' = \sigma_\text{SDE}(t)^2 - \sigma_\min^2$, so
+# that $\sigma(t') = \sqrt{t'}$ is that std. A time change does not move the paths, only re-labels them.
 #
 # **Check (9.2).** The VP row is part 1's VP SDE: mean coefficient $s(t)$ and standard deviation
 # $s(t)\sigma(t)$ agree with `VPSDE` to machine precision; the flow row is the linear interpolation.
+#
+#
+# **Check the VE time change.** Along $t' = \tau(t) = \sigma_\text{SDE}(t)^2 - \sigma_\min^2$, the VE row's ODE (9.3)
+# times $d\tau/dt$ must equal 05b's probability-flow drift (8.5) of `VESDE` at time $t$ (chain rule),
+# and $\sigma(\tau(t))$ must equal `VESDE.std(t)`.
+
+# %%
+ve_sde, h_t = VESDE(0.01, 10.0), 1e-6
+x_ve = 2 * torch.randn(200, 2, generator=gen, dtype=F64)
+for t_ve in (0.2, 0.5, 0.9):
+
+    def tau(u):
+        return float(ve_sde.std(u)) ** 2
+
+    dtau = (tau(t_ve + h_t) - tau(t_ve - h_t)) / (2 * h_t)
+    tt_ve = torch.tensor(t_ve, dtype=F64)
+    s_ve = ve_sde.std(tt_ve)
+    drift_sde = -0.5 * ve_sde.g(tt_ve) ** 2 * score_from_denoiser(mix.denoiser, x_ve, 1.0, s_ve)
+    assert_close(
+        ode_derivative(mix.denoiser, VE(), x_ve, tau(t_ve)) * dtau,
+        drift_sde,
+        rtol=1e-6,
+        atol=1e-8,
+        label=f"VE row = VE SDE after t' = tau(t), t={t_ve}",
+    )
+    assert_close(
+        VE().sigma(torch.tensor(tau(t_ve), dtype=F64)), s_ve, rtol=1e-12, label="sigma(tau)"
+    )
 
 # %%
 t = torch.linspace(1e-3, 1.0, 500, dtype=F64)
@@ -346,7 +378,10 @@ for solver in ("euler", "heun"):
         for n in ns
     ]
 slopes = {k: np.polyfit(np.log(ns), np.log(v), 1)[0] for k, v in errors.items()}
-print({k: round(float(v), 2) for k, v in slopes.items()})
+print(
+    f"log-log slope of the error against N: Euler {float(slopes['euler']):.2f}, "
+    f"Heun {float(slopes['heun']):.2f}"
+)
 assert -1.3 < slopes["euler"] < -0.8 and -2.4 < slopes["heun"] < -1.7
 
 # %% [markdown]
@@ -428,15 +463,23 @@ viz_edm.sampler_lab_widget()
 # c_\text{in} = \frac{1}{\sqrt{\sigma^2+\sigma_\text{data}^2}},\quad c_\text{noise} = \tfrac14\ln\sigma,\quad
 # \lambda(\sigma) = \frac{1}{c_\text{out}^2}. \tag{9.5}$$
 #
-# For data of standard deviation $\sigma_\text{data}$: $\operatorname{Var}(x_0+n) = \sigma^2 +
-# \sigma_\text{data}^2$, so $c_\text{in}$ normalises the input; $c_\text{skip}$ minimises the
-# variance of the **effective target** $(x_0 - c_\text{skip}x)/c_\text{out}$, and $c_\text{out}$
-# scales it to one. With $\lambda = 1/c_\text{out}^2$ the loss becomes a plain unit-variance regression:
+# For data of standard deviation $\sigma_\text{data}$ (mean 0) and $x = x_0 + n$, $n\sim\mathcal N(0,\sigma^2)$:
+# $\operatorname{Var}(x) = \sigma^2 + \sigma_\text{data}^2$, so $c_\text{in}$ normalises the input. The network
+# must produce the **effective target** $(x_0 - c_\text{skip}x)/c_\text{out}$. Choose $c_\text{skip}$ to make the
+# part left to the network, $x_0 - c_\text{skip}x$, as small as possible:
+# $\operatorname{Var}(x_0 - c\,x) = (1-c)^2\sigma_\text{data}^2 + c^2\sigma^2$ is minimised at
+# $c_\text{skip} = \sigma_\text{data}^2/(\sigma^2+\sigma_\text{data}^2)$, with minimum $\sigma^2\sigma_\text{data}^2/(\sigma^2+\sigma_\text{data}^2)$.
+# Then $c_\text{out}$ is the square root of that minimum, which makes the effective target's variance one.
+# (Dividing by $c_\text{out}$ first would not do: $(x_0 - c\,x)/c_\text{out}(c)$ has variance 1 for every $c$
+# when $c_\text{out}$ is chosen to normalise it.) With $\lambda = 1/c_\text{out}^2$ the loss becomes a plain
+# unit-variance regression:
 #
 # $$\lambda\|D_\theta - x_0\|^2 = \big\|F_\theta - (x_0 - c_\text{skip}x)/c_\text{out}\big\|^2,\qquad
 # \ln\sigma\sim\mathcal N(P_\text{mean}, P_\text{std}^2). \tag{9.6}$$
 #
-# **Check (9.5).** Numerically, for Gaussian data of std $\sigma_\text{data}$ at five noise levels.
+# **Check (9.5).** Numerically, for Gaussian data of std $\sigma_\text{data}$ at five noise levels: the
+# least-squares slope of $x_0$ on $x$ is $c_\text{skip}$ (the minimiser of $\operatorname{Var}(x_0 - c\,x)$), the
+# residual variance is $c_\text{out}^2$, and the input and effective target have unit variance.
 
 # %%
 sd = 0.5
@@ -444,6 +487,13 @@ for sigma in (0.002, 0.1, 0.5, 3.0, 80.0):
     y = sd * torch.randn(N_MC, generator=gen, dtype=F64)
     xn = y + sigma * torch.randn(N_MC, generator=gen, dtype=F64)
     c_skip, c_out, c_in, c_noise = precond_coefficients(sigma, sd)
+    slope = float((y * xn).mean() / (xn * xn).mean())  # argmin_c of mean (y - c x)^2
+    resid = (y - slope * xn).var()
+    se_slope = math.sqrt(float(resid) / (N_MC * float((xn * xn).mean())))
+    assert_within_se(slope, float(c_skip), se_slope, label=f"c_skip = argmin Var, sigma={sigma}")
+    assert_within_se(
+        resid, float(c_out) ** 2, float(c_out) ** 2 * math.sqrt(2 / N_MC), label="c_out^2"
+    )
     for name, z in (("c_in x", c_in * xn), ("target", (y - c_skip * xn) / c_out)):
         v = z.var()
         # the variance of a sample variance of Gaussians is 2 sigma^4 / n
@@ -501,7 +551,7 @@ losses = {
         ("F = 0", EDMPrecond(ZeroF(), 1.0)),
     )
 }
-print({k: round(v, 4) for k, v in losses.items()})
+print("weighted loss (9.6): " + ", ".join(f"{name} {value:.4f}" for name, value in losses.items()))
 assert losses["exact"] - 0.01 < losses["trained"] < losses["F = 0"]
 
 # %% [markdown]
@@ -558,3 +608,27 @@ check("05.11", answer)
 # %%
 answer = None
 check("05.12", answer)
+
+# %% [markdown]
+# ## Summary
+#
+# * Every model is $x_t = s(t)(x_0 + \sigma(t)\epsilon)$ (9.1); VP, VE, flow and EDM differ in $s$, $\sigma$ (9.2), and
+#   05b's VE SDE is the VE row after the time change $t' = \sigma(t)^2 - \sigma_\min^2$.
+# * The probability-flow ODE in terms of the denoiser (9.3) is one solver target for all of them; DDIM is its Euler step (9.8).
+# * Heun on the $\rho$-grid (9.7) reaches data quality in a few dozen evaluations; churn adds controlled noise.
+# * Preconditioning (9.5): $c_\text{skip}$ minimises $\operatorname{Var}(x_0 - c_\text{skip}x)$, $c_\text{out}$ is that minimum's square root, and the loss (9.6) becomes a unit-variance regression.
+#
+# ## References
+#
+# * T. Karras, M. Aittala, T. Aila, S. Laine. *Elucidating the Design Space of Diffusion-Based Generative Models.* NeurIPS 2022.
+# * Y. Song et al. *Score-Based Generative Modeling through Stochastic Differential Equations.* ICLR 2021.
+# * J. Song, C. Meng, S. Ermon. *Denoising Diffusion Implicit Models.* ICLR 2021.
+# * T. Salimans, J. Ho. *Progressive Distillation for Fast Sampling of Diffusion Models.* ICLR 2022 (v-prediction).
+# * J. Ho, A. Jain, P. Abbeel. *Denoising Diffusion Probabilistic Models.* NeurIPS 2020.
+# * Seed article (Chinese): a unified derivation of diffusion models after EDM (基于 EDM 统一扩散模型框架), `shared/seeds/000_12b997980479caa7.txt`.
+#
+# **Glossary (中文 – English)**, terms of the seed article: 扩散模型 diffusion model · 加噪 noising ·
+# 去噪 denoising · 得分/分数 score · 得分匹配 score matching · 概率流 probability flow ·
+# 常微分方程 (ODE) ordinary differential equation · 随机微分方程 (SDE) stochastic differential equation ·
+# 偏移系数 drift coefficient · 扩散系数 diffusion coefficient · 布朗运动 Brownian motion ·
+# 逆向过程 reverse process · 预条件 preconditioning · 流匹配 flow matching · 整流/矫正流 rectified flow.

@@ -18,6 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter, NullLocator
 
 from ..plotting import COLORS, course_style, figure_png, figure_widget, label_axes, new_figure
 from ..validation import check_int, check_real
@@ -184,11 +185,21 @@ def sampler_explorer_figure(
 
 
 def sampler_explorer_widget(
-    denoiser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None, n: int = 1000
+    denoiser: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    n: int = 1000,
+    samplers: tuple[str, ...] = SAMPLERS,
 ) -> widgets.Box:
-    """Widget (b): sampler, number of steps and eta redrawing :func:`sampler_explorer_figure`."""
+    """Widget (b): sampler, number of steps and eta redrawing :func:`sampler_explorer_figure`.
+
+    ``samplers`` limits the menu (05a offers only its own two); the eta slider is disabled
+    for every sampler but DDIM, the only one that uses it.
+    """
+    samplers = tuple(samplers)
+    if not samplers or any(name not in SAMPLERS for name in samplers):
+        raise ValueError(f"samplers must be a non-empty subset of {SAMPLERS}, got {samplers}")
+    first = "ddim" if "ddim" in samplers else samplers[0]
     controls = {
-        "sampler": widgets.Dropdown(options=list(SAMPLERS), value="ddim", description="sampler"),
+        "sampler": widgets.Dropdown(options=list(samplers), value=first, description="sampler"),
         "n_steps": widgets.IntSlider(
             value=20, min=1, max=200, description="steps", continuous_update=False
         ),
@@ -196,14 +207,23 @@ def sampler_explorer_widget(
             value=0.0, min=0.0, max=1.0, step=0.1, description="η", continuous_update=False
         ),
     }
+    controls["eta"].disabled = first != "ddim"
+
+    def toggle_eta(change: dict) -> None:
+        controls["eta"].disabled = change["new"] != "ddim"
+
+    controls["sampler"].observe(toggle_eta, names="value")
     return figure_widget(
         lambda **kw: sampler_explorer_figure(denoiser=denoiser, n=n, **kw), controls
     )
 
 
-def quality_figure(rows: list[dict], floor: float, metric: str = "mmd") -> Figure:
+def quality_figure(
+    rows: list[dict], floor: float, metric: str = "mmd", title: str = "sample quality vs cost"
+) -> Figure:
     """Metric against NFE for each sampler (rows from :func:`.metrics.quality_table`), floor
-    dashed."""
+    dashed; error bars are standard errors of the mean where rows carry ``mmd_sd`` and
+    ``repeats`` > 1. Ticks on the NFE axis sit at the measured budgets."""
     if metric not in ("mmd", "swd"):
         raise ValueError(f"metric must be 'mmd' or 'swd', got {metric!r}")
     groups: dict[str, list[dict]] = {}
@@ -212,11 +232,30 @@ def quality_figure(rows: list[dict], floor: float, metric: str = "mmd") -> Figur
         groups.setdefault(key, []).append(r)
     with course_style():
         fig, ax = new_figure(width=6.4, height=3.8)
+        nfes = set()
         for key, rs in groups.items():
-            ax.loglog([r["nfe"] for r in rs], [r[metric] for r in rs], "o-", label=key)
+            x = [r["nfe"] for r in rs]
+            y = [r[metric] for r in rs]
+            reps = [r.get("repeats", 1) for r in rs]
+            sd = [r.get(f"{metric}_sd", float("nan")) for r in rs]
+            err = [
+                s / np.sqrt(k) if k > 1 and np.isfinite(s) else 0.0
+                for s, k in zip(sd, reps, strict=True)
+            ]
+            ax.errorbar(x, y, yerr=err, fmt="o-", ms=4, capsize=2, label=key)
+            nfes.update(x)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ticks = sorted(nfes)
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FixedFormatter([str(t) for t in ticks]))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.axhline(floor, ls="--", color="0.3", label="data floor")
         ax.axhline(2 * floor, ls=":", color="0.5", label="2 × floor")
-        label_axes(ax, "network evaluations (NFE)", metric.upper(), "sample quality vs cost")
+        label_axes(
+            ax, "network evaluations (NFE, log scale)", f"{metric.upper()} (log scale)", title
+        )
         ax.legend(fontsize=8)
     return fig
 

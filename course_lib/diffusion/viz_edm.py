@@ -19,6 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..plotting import COLORS, course_style, figure_widget, label_axes, new_figure
 from ..validation import check_int, check_real
@@ -80,7 +81,9 @@ def family_figure(
             ax2.scatter(
                 xt[:, 0], xt[:, 1], s=3, alpha=0.5, color=COLORS[k], label=rf"$\sigma$={level}"
             )
-        ax2.legend(markerscale=3)
+        ax2.legend(
+            markerscale=3, fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18)
+        )
         label_axes(ax2, "$x_1$", "$x_2$", r"$x_t = s(t)(x_0 + \sigma(t)\epsilon)$")
         for i in range(traj.shape[1]):
             c = COLORS[i % len(COLORS)]
@@ -153,6 +156,7 @@ def sampler_lab_figure(
     with course_style():
         fig, (ax0, ax1, ax2) = new_figure(1, 3, width=11.5, height=3.7)
         ax0.semilogy(np.arange(n_steps), sig[:-1].numpy(), "o-", ms=3)
+        ax0.xaxis.set_major_locator(MaxNLocator(integer=True))
         label_axes(ax0, "step i", r"$\sigma_i$", rf"schedule (9.7), $\rho$ = {rho:g}")
         draw_trajectories_and_samples(ax1, ax2, traj, x, (X, Y, dens))
         name = f"{solver}" + (f" + churn {churn:g}" if churn > 0 else "")
@@ -166,7 +170,9 @@ def sampler_lab_widget(
 ) -> widgets.Box:
     """Widget (b): steps, rho, solver and S_churn redrawing :func:`sampler_lab_figure`."""
     controls = {
-        "solver": widgets.ToggleButtons(options=["euler", "heun"], value="heun"),
+        "solver": widgets.ToggleButtons(
+            options=["euler", "heun"], value="heun", description="solver"
+        ),
         "n_steps": widgets.IntSlider(
             value=18, min=1, max=100, description="steps", continuous_update=False
         ),

@@ -68,7 +68,12 @@ def flow_steps_figure(
             ax1.plot(fine[:, i, 0], fine[:, i, 1], lw=0.6, color=c, alpha=0.5, ls="--")
             ax1.plot(traj[:, i, 0], traj[:, i, 1], "-o", ms=2.5, lw=1.0, color=c)
         ax2.scatter(res.x[:, 0], res.x[:, 1], s=3, alpha=0.5, color=COLORS[0])
-        label_axes(ax1, "$x_1$", "$x_2$", f"{model}: {k} Euler steps (dashed: 64), S = {s_val:.3f}")
+        label_axes(
+            ax1,
+            "$x_1$",
+            "$x_2$",
+            f"{model}: {k} Euler step{'s' if k != 1 else ''} (dashed: 64), S = {s_val:.3f}",
+        )
         label_axes(ax2, "$x_1$", "$x_2$", f"samples: NFE = {k}, MMD = {score:.3f}")
     return fig
 
