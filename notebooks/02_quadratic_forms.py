@@ -111,10 +111,10 @@ N_GRID = runtime.pick(fast=121, full=241)  # grid of the brute-force classificat
 #
 # `QuadraticForm` symmetrises on construction and evaluates a whole batch of points at once:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(QuadraticForm.value, "value"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (1.1)–(1.2).** A random, non-symmetric coefficient matrix: the matrix form agrees
 # with the polynomial summed term by term in plain Python, and the antisymmetric part
 # contributes exactly nothing.
@@ -149,10 +149,10 @@ assert torch.equal(f.A, f.A.T) and not torch.equal(f.A, a)
 # into the article's form (2.1). This chapter keeps the article's $A$ in `QuadraticForm.A`
 # and gets $Q$ from `half_form()`; every rate later is stated through the Hessian.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(QuadraticForm.gradient, "gradient"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (2.1)–(2.2) with autograd.** Differentiate the *raw* polynomial (non-symmetric
 # $M$) with `torch.autograd.grad` and `torch.func.hessian`, in both forms.
 
@@ -199,10 +199,10 @@ assert not torch.allclose(f.A @ x.detach() + b, g_auto)
 # `stationary()` computes $x^*$ on the eigenvectors of $A$ (so that the singular case of
 # section 4 is the same code):
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(QuadraticForm.stationary, "stationary-point"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (3.1)–(3.2).** For a positive definite $A$, a derivative-free numerical minimiser
 # (Nelder–Mead, from SciPy) lands on $x^*$ with the value $f(x^*)$; and the completed square
 # equals $f$ at random points.
@@ -246,7 +246,7 @@ for name, args in cases.items():
     assert kind == name
 display(viz.landscape_figure(*cases["valley"]))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (4.2) by brute force.** `grid_classify` never looks at eigenvalues: it evaluates
 # $f$ on a grid, finds where the finite-difference gradient vanishes (if anywhere), and
 # compares $f$ there with all other grid values (both above and below: saddle; only above:
@@ -267,7 +267,7 @@ for _ in range(runtime.pick(fast=40, full=200)):
     tally[kind] = tally.get(kind, 0) + 1
 print("eigen-classification = brute force in every trial:", tally)
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown]
 # ### Widget (a): the landscape of a 2×2 form
 # Set $A$ by its eigenvalues and a rotation, and move $b$. Put one eigenvalue at 0: with
 # $b$ along the other eigenvector you get a valley (or ridge) of stationary points; tilt $b$
@@ -294,11 +294,11 @@ viz.landscape_widget()
 # $$\eta^* = \frac{2}{\mu_{\min} + \mu_{\max}}, \qquad
 # \text{rate } \frac{\kappa - 1}{\kappa + 1}. \tag{5.2}$$
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(gradient_descent_iterates, "gd"))
 display(viz.step_size_figure(1.0, 10.0))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (5.1).** The iterates of the library's loop equal the eigenbasis formula.
 
 # %%
@@ -313,14 +313,14 @@ for k in (1, 5, 20):
     predicted = V @ ((1 - 0.05 * lam_h) ** k * (V.T @ (x0 - x_star12)))
     assert_close(hist[k] - x_star12, predicted, atol=1e-12, label=f"e_{k} vs (1 - ημ)^k")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (5.2): measured rates.** Random SPD matrices with chosen $\kappa$ and random starts;
 # the rate is measured from the tail of the error sequence as the geometric mean of
 # $\|e_{k+1}\|/\|e_k\|$ over the second half of the run, and must be within 10 % of
 # $(\kappa-1)/(\kappa+1)$.
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def run_rate(kappa, method):
     """Measured and predicted rates on a random SPD problem with condition number kappa."""
     H, mu = random_spd(N_RATE, kappa, generator=gen)
@@ -366,10 +366,10 @@ for kappa in KAPPAS:
 # (At $\mu_{\min}, \mu_{\max}$ the matrix $T_\mu$ is a Jordan block, so the error carries an
 # extra factor $k$: the rate is asymptotic, which is why we measure it on the tail.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(heavy_ball_iterates, "heavy-ball"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (6.2).** Two independent routes: the spectral radius of the $2\times2$ matrices
 # $T_\mu$ (computed by `torch.linalg.eigvals` over the actual spectrum) and the measured
 # rate, both against $(\sqrt\kappa - 1)/(\sqrt\kappa + 1)$.
@@ -420,10 +420,10 @@ assert_close(one_step, torch.linalg.solve(H4, p4).expand(8, 20), rtol=1e-8, atol
 # $$\|e_k\|_H \le 2\Big(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\Big)^k \|e_0\|_H,
 # \qquad \|e\|_H = \sqrt{e^\top H e}. \tag{8.2}$$
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(conjugate_gradient_iterates, "cg"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (8.1): at most $n$ steps.** In float64 with $n = 8$ distinct eigenvalues, the error
 # is at rounding level after 8 steps, and not before.
 
@@ -437,11 +437,11 @@ rel = (conjugate_gradient(f8, x0_8, 8) - x8).norm(dim=-1) / (x0_8 - x8).norm()
 print("relative error by step:", " ".join(f"{float(r):.1e}" for r in rel))
 assert float(rel[8]) < 1e-10 and float(rel[7]) > 1e-4  # done at step n = 8, not before
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (8.2): the $\sqrt\kappa$ bound.** On a larger problem CG's energy-norm error stays
 # below $2\rho^k$ at every step, and beats gradient descent by far.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 kappa = 1000.0
 H2, _ = random_spd(N_RATE * 4, kappa, generator=gen)
 p2 = torch.randn(N_RATE * 4, generator=gen, dtype=F64)
@@ -458,14 +458,14 @@ print(f"after 60 steps: CG {float(energy[-1] / energy[0]):.1e}, bound {float(bou
       f"GD {float(energy_gd[-1] / energy_gd[0]):.1e}")  # fmt: skip
 assert float(energy[-1]) < 0.05 * float(energy_gd[-1])  # more than 20 times smaller
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown]
 # ### Widget (b): the optimiser race
 # One quadratic with Hessian eigenvalues 1 and $\kappa$. Pick a method, scale the step
 # relative to the best one, set the momentum. Dashed lines are the predicted rates
 # $\rho^k\|e_0\|$ from (5.1) and (6.1) for the parameters you chose. Try a step above
 # $2/\mu_{\max}$ (divergence), and momentum 0 (heavy ball becomes gradient descent).
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 viz.race_widget()
 
@@ -529,53 +529,53 @@ assert_close(ls.stationary_point(), torch.linalg.lstsq(X, y[:, None]).solution[:
 answer = None
 check("02.1", answer)
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **02.2** For $f(x) = x^\top A x + b^\top x + c$ (the article's form) with $A$ symmetric
 # positive definite with eigenvalues 1 and 9, what fixed step $\eta$ makes gradient descent
 # converge fastest? (A derivation result: mind which matrix is the Hessian.)
 # Answer: a float, to 6 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("02.2", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **02.3** A Hessian's eigenvalues lie between 2 and 200. Give the per-iteration contraction
 # factors of gradient descent with its best step and of heavy ball with its best parameters,
 # as `[gd, heavy_ball]`.
 # Answer: a vector of 2 floats, to 6 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("02.3", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **02.4** A degenerate case. $f(x) = x^\top A x + b^\top x$ in $\mathbb R^3$ with
 # $A = \begin{pmatrix} 1 & -1 & 0 \\ -1 & 1 & 0 \\ 0 & 0 & 0\end{pmatrix}$. Give the dimension
 # of the set of stationary points for $b = (2, -2, 0)$ and for $b = (2, 0, 0)$, as
 # `[dim1, dim2]`; write $-1$ where there is no stationary point.
 # Answer: a vector of 2 integers.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("02.4", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **02.5** Write `grad(a, b, x)` returning the gradient of $f(x) = x^\top a x + b^\top x$ at
 # `x`, for a square matrix `a` that need **not** be symmetric (NumPy arrays in, a NumPy array
 # out).
 # Answer: a function grad(a, b, x) -> array of shape x.shape, to 9 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 grad = None
 check("02.5", grad)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **02.6** An SPD Hessian in $\mathbb R^6$ has eigenvalues 1, 1, 1, 4, 4, 9. In exact
 # arithmetic, after how many conjugate-gradient steps is the error zero from a generic start?
 # Answer: an integer.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("02.6", answer)
 

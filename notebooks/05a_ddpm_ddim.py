@@ -14,7 +14,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Chapter 05a · Diffusion models I: DDPM and DDIM
 #
 # A diffusion model destroys data by adding Gaussian noise in many small steps, and learns to
@@ -44,7 +44,7 @@
 # is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
 # `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -96,7 +96,7 @@ N_CHAIN = runtime.pick(fast=20_000, full=200_000)  # samples for the moment chec
 N_EVAL = runtime.pick(fast=1_000, full=5_000)  # samples per quality measurement
 TRAIN_STEPS = runtime.pick(fast=3_000, full=12_000)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · The forward chain and its schedules
 #
 # Fix $T$ steps and variances $0 < \beta_t < 1$. The forward (noising) process is the Markov chain
@@ -121,7 +121,7 @@ assert_close(
     label="alpha_bar = prod(1 - beta)",
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2 · The one-shot marginal $q(x_t \mid x_0)$
 #
 # Unrolling (1.1), $x_t = \sqrt{\alpha_t}x_{t-1} + \sqrt{\beta_t}\varepsilon_t$ is a linear combination
@@ -133,10 +133,10 @@ assert_close(
 #
 # The library's `q_sample` draws it in one shot:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 show_source(q_sample, "q-sample")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (1.3).** Run the chain (1.1) step by step from a fixed $x_0$ and compare the sample mean and
 # variance of $x_t$ with $\sqrt{\bar\alpha_t}x_0$ and $1-\bar\alpha_t$ (within 4 standard errors);
 # the one-shot draw must agree too.
@@ -185,7 +185,7 @@ assert float(schedule.alpha_bars[-1]) < 1e-4 and float(cosine.alpha_bars[-1]) < 
 # \bar\alpha_t\Sigma_k + (1-\bar\alpha_t)I)$ (right, eq. 6.1) melt into $\mathcal N(0, I)$. Compare the
 # linear and cosine schedules at the same $t$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 viz.forward_diffusion_widget(t=200)
 
@@ -193,7 +193,7 @@ viz.forward_diffusion_widget(t=200)
 display(viz.forward_diffusion_figure(t=0))
 display(viz.forward_diffusion_figure(t=300))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3 · The posterior $q(x_{t-1} \mid x_t, x_0)$
 #
 # By Bayes' rule and the Markov property,
@@ -221,7 +221,7 @@ for t_post in (2, 50, 700):
     mu, var = posterior_mean_var(x0_1d, xt_1d, t_post, schedule)
     print(f"t = {t_post:4d}: mu_tilde = {float(mu):+.6f}, beta_tilde = {float(var):.6g}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check the algebra.** sympy expands $E$, reads off $A$ and $B$, and its $B/A$, $1/A$ must give the
 # library's coefficients of $x_0$, $x_t$ and the variance (1.6)–(1.7):
 
@@ -244,11 +244,11 @@ for t_post in (2, 50, 700):
         label=f"sympy vs (1.6)-(1.7), t={t_post}",
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (1.6)–(1.7) against Bayes' rule numerically.** Multiply the two densities on a fine grid,
 # normalise numerically, and compare the mean and variance of the result with the closed form.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 grid = torch.linspace(-6, 6, 200_001, dtype=torch.float64)
 for t_post in (2, 50, 700):
     dens = bayes_posterior_on_grid(0.8, -0.3, t_post, schedule, grid)
@@ -258,7 +258,7 @@ for t_post in (2, 50, 700):
     assert_close(m_num, mu.squeeze(), rtol=1e-6, atol=1e-9, label=f"t={t_post}: mean")
     assert_close(v_num, var.squeeze(), rtol=1e-4, label=f"t={t_post}: variance")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4 · The ELBO and its Gaussian KL terms
 #
 # The reverse model $p_\theta(x_{t-1}\mid x_t) = \mathcal N(\mu_\theta(x_t,t), \sigma_t^2 I)$, with
@@ -306,7 +306,7 @@ print(
 assert_within_se(L_path.mean() - L_terms.mean(), 0.0, se_L, label="(2.1): path estimate vs terms")
 assert float((L_terms - nll).mean()) > 0  # a bound: above the exact negative log-likelihood
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (2.2)** against a Monte Carlo average of $\log q - \log p$ under $q$.
 
 # %%
@@ -319,7 +319,7 @@ assert_within_se(
     log_ratio.mean(), kl, float(log_ratio.std()) / math.sqrt(xs.numel()), label="KL (2.2)"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · The ε-prediction loss is a reweighted ELBO
 #
 # Parametrise the mean through a noise prediction with the same map that (1.6) applies to the true
@@ -382,7 +382,7 @@ C = 2 / 2 * (r - 1 - torch.log(r))  # C_t = d/2 [r - 1 - log r], r = beta_tilde/
 predicted = elbo_weight(small, ts)[:, None] * terms["eps_sq"] + C[:, None]
 assert_close(terms["kl"], predicted, rtol=1e-8, atol=1e-10, label="L_{t-1} vs (2.3)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check: the bound is a bound, and tight when the model is exact.** For data $\mathcal N(0,I)$ every
 # marginal is $\mathcal N(0,I)$ and the true reverse step is exactly
 # $\mathcal N(\sqrt{\alpha_t}x_t, \beta_t)$, so with $\sigma_t^2 = \beta_t$ and the exact denoiser
@@ -402,7 +402,7 @@ gap_mix = gap_mix + mix.log_prob(x0_batch)
 print(f"mixture: E[-ELBO] - E[-log p] = {float(gap_mix.mean()):.3f} nats per sample (T = 100)")
 assert float(gap_mix.mean()) > -4 * float(gap_mix.std()) / math.sqrt(gap_mix.numel())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · Training a small denoiser
 #
 # An MLP $F_\theta(x_t, c)$ with a sinusoidal embedding of $c = \tfrac14\log\sigma_t$ plays
@@ -419,7 +419,7 @@ print(
     f"L_simple: first 100 steps {trained.losses[:100].mean():.3f}, last 100 {trained.losses[-100:].mean():.3f}"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check: the network learned the exact denoiser.** Against the mixture's exact
 # $\varepsilon(x_t) = \mathbb E[\varepsilon\mid x_t]$ the network's error must be small next to the
 # error of the best input-independent guess ($\hat\varepsilon = 0$, error $\mathbb E\|\varepsilon(x_t)\|^2$).
@@ -437,7 +437,7 @@ for t_eval in (50, 200, 500):
     print(f"t = {t_eval}: relative squared error of eps_theta = {rel:.3f}")
     assert rel < 0.25
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7 · Ancestral sampling (DDPM)
 #
 # Sample $x_T \sim \mathcal N(0, I)$ and step down with the learned reverse model, i.e. the posterior
@@ -446,7 +446,7 @@ for t_eval in (50, 200, 500):
 #
 # One step of the library's `ddpm_sample`:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 show_source(ddpm_sample, "ddpm-step")
 
 # %% [markdown]
@@ -474,7 +474,7 @@ for name, res in (("exact score", ddpm_exact), ("trained model", ddpm_model)):
         f"DDPM 1000 steps, {name}: MMD {mmd(res.x, ref):.4f}, SWD {sliced_wasserstein(res.x.cpu(), ref, generator=gen):.4f}"
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check.** With the exact denoiser, 1000 ancestral steps reproduce the data law. Two tests,
 # because each misses what the other sees. *MMD within twice the floor* catches a lost mode (one
 # 15 % mode missing gives about 4× the floor at these sizes) but **not** a shape error: components
@@ -497,7 +497,7 @@ print(
 )
 assert float(z_w) < 4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8 · DDIM: same marginals, no Markov chain
 #
 # DDPM's loss only involves the marginals $q(x_t\mid x_0)$. Song et al. build a family of
@@ -545,7 +545,7 @@ for t_c, tp_c, eta_c in ((700, 600, 0.0), (300, 299, 1.0), (80, 40, 0.5)):
         label=f"undetermined coefficients vs ddim_step, {t_c}->{tp_c}, eta={eta_c}",
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check: DDIM with η = 1 on adjacent steps is the DDPM posterior** — the variances agree, and with
 # the same noise draws the two samplers produce identical trajectories (on the $T = 100$ schedule
 # of section 4, to keep it quick).
@@ -605,13 +605,13 @@ for n_steps in (10, 20, 50):
             f"{name:13s} NFE {res.nfe:4d}: MMD {rows[-1][2]:.4f} ± {rows[-1][3]:.4f}   (floor {floor_skip:.4f})"
         )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check.** The deterministic sampler reaches twice the floor within 50 evaluations. The table
 # suggests DDIM ahead of DDPM at equal cost, but at $n = 1000$ with 3 repeats the difference at
 # 10 evaluations is only about one standard error, so no ranking is asserted here;
 # `benchmarks/diffusion_samplers.py` measures it with larger samples.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 table = {(name, nfe): (m, se) for name, nfe, m, se in rows}
 ddim_50 = table[("DDIM eta=0", 50)][0]
 assert ddim_50 < 2 * floor_skip, ddim_50
@@ -620,7 +620,7 @@ print(
     f"at 10 evaluations DDPM - DDIM = {m1 - m0:.4f} ± {math.hypot(se0, se1):.4f} (standard error)"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9 · Deterministic inversion
 #
 # With $\eta = 0$, (4.1) is an Euler step of the ODE $d\bar x = \hat\varepsilon\, d\sigma$ in
@@ -639,7 +639,7 @@ for n_steps in (10, 50, 250):
     errors[n_steps] = float((back - x0_inv).norm(dim=1).mean())
     print(f"{n_steps:4d} steps: mean reconstruction error {errors[n_steps]:.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check.** The error decreases with the number of steps and is small at 250 steps.
 
 # %%
@@ -653,7 +653,7 @@ assert errors[250] < 0.05
 # data; right: the samples over the data density, with NFE and MMD. Few steps with DDPM blur
 # the modes; DDIM with η = 0 stays sharp.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 viz.sampler_explorer_widget(denoiser=model, samplers=("ddpm", "ddim"))
 
@@ -676,7 +676,7 @@ else:
     imgs = ddim_sample(digits_model, z_d, schedule.timesteps(100), schedule=schedule).x
     display(viz.digits_figure(imgs, title="DDIM, 100 steps, 8×8 digits"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # `check(id, answer)` says right or wrong (never the value); `hint("05.1")` gives hints one
@@ -689,34 +689,34 @@ else:
 answer = None
 check("05.1", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **05.2** Write `beta_tilde(ab_t, ab_prev)`: the posterior variance (1.7) for a step from
 # $\bar\alpha_{\text{prev}}$ to $\bar\alpha_t$ (the step's $\beta = 1 - \bar\alpha_t/\bar\alpha_{\text{prev}}$).
 # Answer: a function `beta_tilde(ab_t, ab_prev) -> float`, to 9 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("05.2", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **05.3** Write `sigma(ab_t, ab_prev, eta)`: DDIM's noise scale (4.1), for $\eta \in [0, 1]$.
 # Answer: a function `sigma(ab_t, ab_prev, eta) -> float`, to 9 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("05.3", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **05.4** With $\sigma_t^2 = \beta_t$ and the linear schedule ($T = 1000$), what weight $\lambda_{10}$
 # does the ELBO put on $\|\varepsilon - \varepsilon_\theta\|^2$ at $t = 10$ (2.3)? Compare it with
 # $\lambda_{500}$: which steps does $L_{\text{simple}}$ up-weight?
 # Answer: a float, to 6 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("05.4", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * The forward chain (1.1) has the one-shot marginal (1.3), $x_t = \sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon$;

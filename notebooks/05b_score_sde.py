@@ -14,7 +14,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Chapter 05b · Diffusion models II: scores, Langevin dynamics and the SDE view
 #
 # Notebook 05a trained a network to predict noise. Here the same object appears as the
@@ -44,7 +44,7 @@
 # is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
 # `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -95,7 +95,7 @@ REPEATS = 3  # independent runs per cell of the quality table (error bars)
 TRAIN_STEPS = runtime.pick(fast=3_000, full=12_000)  # the same config as 05a: a cache hit
 mix = toy_mixture()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · The score
 #
 # The **score** of a density is $\nabla_x \log p(x)$: a vector field pointing uphill in
@@ -162,7 +162,7 @@ assert_close(
     label="score from the denoiser (Tweedie)",
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2 · Langevin dynamics
 #
 # To sample from $p$ knowing only its score, iterate
@@ -216,7 +216,7 @@ print(
     f"annealed Langevin, {smld.nfe} evaluations: MMD {smld_mmd:.4f} (data floor {floor:.4f} ± {floor_sd:.4f})"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check.** Annealed Langevin with the exact score reaches the data law: MMD within 2× the
 # floor (this catches lost modes; see 05a for what it misses) and the mode weights within 4
 # standard errors (the responsibility-weighted weights of eq. 6.8).
@@ -228,7 +228,7 @@ z_w = ((st_smld["weights"] - st_smld["true_weights"]) / st_smld["weights_se"]).a
 print(f"largest |z| of the mode weights: {float(z_w):.2f}")
 assert float(z_w) < 4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3 · Denoising score matching
 #
 # We cannot regress on $\nabla\log p_\sigma$ directly: it is unknown. Vincent (2011) showed that for
@@ -300,7 +300,7 @@ for name, gap in ism_gaps.items():
     print(f"{name:12s}: J_ESM - J_ISM - 1/2 E|score|^2 = {float(d.mean()):+.4f}")
     assert_within_se(d.mean(), 0.0, float(d.std()) / math.sqrt(d.numel()), label=f"(7.4), {name}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check: the minimiser is the score.** Data $\mathcal N(m, c^2)$ in 1-D: the noised density is
 # $\mathcal N(m, c^2+\sigma^2)$ with the linear score $-(x-m)/(c^2+\sigma^2)$. Fitting
 # $s(x) = w x + b$ by least squares to the DSM targets $-\varepsilon/\sigma$ must give
@@ -342,7 +342,7 @@ dsm_wide = dsm_loss(
 print(f"sigma^2-weighted DSM: exact {float(dsm_exact):.4f} < too wide {float(dsm_wide):.4f}")
 assert dsm_exact < dsm_wide
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4 · The SDE view
 #
 # Let the number of steps $N\to\infty$ with $\beta_i = \beta(t_i)/N$, $t_i = i/N$. DDPM's step
@@ -489,7 +489,7 @@ for k in range(n_steps_ve):
             sq_ve.mean(), tau, float(sq_ve.std()) / math.sqrt(n_ve), label=f"Var at t={t_ve}"
         )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · Reverse time: the reverse SDE and the probability-flow ODE
 #
 # Anderson (1982): the forward SDE run backwards in time is again an SDE,
@@ -531,7 +531,7 @@ for sde in (VPSDE(), VESDE(0.01, 10.0)):
         )
         assert e[1] < e[0] / (2.5 if solver is pf_ode_euler else 8)  # order 1 and order 2
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check: the reverse SDE recovers Gaussian data.** Euler–Maruyama on (8.4) from $\mathcal N(0,I)$
 # gives the data mean and standard deviation (Euler–Maruyama has an $O(\Delta t)$ bias; 500 steps).
 
@@ -546,7 +546,7 @@ for d in range(2):
         out[:, d].std(), c_g[d], rtol=0.03, label=f"std, coord {d} (3 %: EM bias + sampling)"
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · Quality against the number of network evaluations
 #
 # All five samplers (DDPM ancestral, DDIM η = 0 and η = 1 on step-skipped grids of the linear schedule;
@@ -589,7 +589,7 @@ display(
     viz.quality_figure(tables["trained model"], floor, title="quality vs cost: trained network")
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check.** Each cell is the mean of 3 independent runs (error bars: standard errors). With the
 # exact score, deterministic DDIM reaches twice the floor within 50 evaluations; every sampler does
 # at 100 steps or more; the trained model's DDIM (η = 0) stays within 3×. These are the only claims
@@ -614,7 +614,7 @@ assert (
 # The same widget as in 05a, now worth trying with `sde_em`, `pf_euler` and `pf_heun`: the ODE
 # trajectories are smooth and deterministic, the SDE ones jitter, and both end on the data.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 viz.sampler_explorer_widget(denoiser=model)
 
@@ -622,7 +622,7 @@ viz.sampler_explorer_widget(denoiser=model)
 display(viz.sampler_explorer_figure("pf_heun", 10, denoiser=model))
 display(viz.sampler_explorer_figure("sde_em", 100, denoiser=model))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # `check(id, answer)` says right or wrong (never the value); `hint("05.5")` gives hints one
@@ -635,32 +635,32 @@ display(viz.sampler_explorer_figure("sde_em", 100, denoiser=model))
 answer = None
 check("05.5", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **05.6** For the VP SDE with $\beta_{\min} = 0.1$, $\beta_{\max} = 20$, what is $s(0.3)$?
 # Answer: a float, to 6 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("05.6", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **05.7** Data $x_0\sim\mathcal N(0, c^2)$ in 1-D. Write `D(x, c, sigma)` $= \mathbb E[x_0\mid x_0 + \sigma\varepsilon = x]$.
 # Answer: a function `D(x, c, sigma) -> float`, to 9 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("05.7", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **05.8** VE SDE with $\sigma_{\min} = 0.01$, $\sigma_{\max} = 10$ and data $\mathcal N(0, 1)$ in 1-D:
 # write `drift(x, t)`, the right-hand side of the probability-flow ODE (8.5).
 # Answer: a function `drift(x, t) -> float`, to 7 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("05.8", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * The score $\nabla\log p$ drives Langevin sampling (7.1); annealing over noise levels (7.2) fixes mixing.

@@ -14,7 +14,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Chapter 05c · Diffusion models III: the EDM unified framework
 #
 # Notebooks 05a and 05b met DDPM, DDIM, SMLD and the VP/VE SDEs as separate inventions. Karras,
@@ -47,7 +47,7 @@
 # is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
 # `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -106,7 +106,7 @@ def draw_data(n, g):
 floor, floor_sd = data_floor(draw_data, N_EVAL, generator=gen)
 print(f"data floor (MMD between two fresh data samples of {N_EVAL}): {floor:.4f} ± {floor_sd:.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · One perturbation for every model
 #
 # Every forward process of this chapter has a Gaussian marginal $x_t = a(t)x_0 + b(t)\epsilon$.
@@ -194,7 +194,7 @@ for fam in (VP(), VE(), Flow(), EDM()):
     )
     assert_close(fam.t_of_sigma(fam.sigma(tt)), tt, rtol=1e-12, label=f"{fam.name}: inverse")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2 · The probability-flow ODE in terms of the denoiser
 #
 # The marginal of (9.1) is a rescaled, noised data law: $p(x; t) = s^{-d}\,p(x/s;\sigma)$ with
@@ -216,10 +216,10 @@ for fam in (VP(), VE(), Flow(), EDM()):
 #
 # The key lines of `ode_derivative`:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 show_source(ode_derivative, "ode-derivative")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (9.3).** For the VP family it must equal 05b's probability-flow drift
 # $f(t)x - \frac12 g(t)^2\nabla\log p_t(x)$ (8.5), computed from the SDE's $f$, $g$ and the score.
 
@@ -265,11 +265,11 @@ display(viz_edm.family_figure("VP"))
 # **Widget (a): family switcher.** Pick a family: $s(t)$ and $\sigma(t)$, the noised marginals at
 # three noise levels, and the ODE paths from noise (the exact denoiser, Heun).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 viz_edm.family_widget()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3 · One model, many parameterisations
 #
 # A network may output $D$ itself, the noise $\epsilon$, the score, Salimans & Ho's $v$ or a flow
@@ -306,7 +306,7 @@ for kind in ("x0", "score", "eps", "v", "flow"):
     back = to_denoised(kind, from_denoised(kind, d, x, sigma), x, sigma)
     assert_close(back, d, atol=1e-12, label=f"round trip {kind}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4 · DDIM is Euler's method on EDM's ODE
 #
 # One Euler step of $dx/d\sigma = (x - D)/\sigma$ from $\sigma$ to $\sigma'$ gives
@@ -333,7 +333,7 @@ for t_, tp in ((1000, 800), (500, 480), (30, 1)):
     euler = edm_sample(mix.denoiser, x / ab[t_].sqrt(), sig_pair, family=EDM(), solver="euler")
     assert_close(euler.x * ab[tp].sqrt(), ddim, rtol=1e-12, atol=1e-12, label=f"DDIM {t_}->{tp}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · Time steps and Heun's second-order solver
 #
 # EDM visits noise levels (EDM eq. 5)
@@ -404,7 +404,7 @@ print(f"Heun (rho = 7) within 2x the floor at {best} evaluations")
 assert best <= 40
 assert rows[-1][4] > rows[-2][4]  # at 40 steps, rho = 1 is worse than rho = 7
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · The stochastic sampler (churn)
 #
 # EDM Algorithm 2 alternates the ODE with Langevin-like "churn": at each step with
@@ -447,11 +447,11 @@ assert churn_mmd < 2 * floor
 # %%
 display(viz_edm.sampler_lab_figure("euler", 8, 7.0))
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 viz_edm.sampler_lab_widget()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7 · Preconditioning and the training loss
 #
 # A raw network should see inputs and produce outputs of unit variance at every noise level. EDM
@@ -520,7 +520,7 @@ res = train_denoiser(cfg, device=DEVICE)
 model = res.model
 print(f"from cache: {res.from_cache}; final loss {float(res.losses[-200:].mean()):.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (9.6).** On fresh data the trained network's weighted loss lies between the exact
 # denoiser's (the minimum) and that of the skip-only model $F = 0$ (which is optimal only for
 # Gaussian data of std $\sigma_\text{data}$).
@@ -568,7 +568,7 @@ print(
 assert trained_mmd < 3 * floor  # a small network, a few seconds of training
 display(viz_edm.sampler_lab_figure("heun", 18, 7.0, denoiser=model.float()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # `check(id, answer)` says right or wrong (never the value); `hint("05.9")` gives hints one
@@ -582,34 +582,34 @@ display(viz_edm.sampler_lab_figure("heun", 18, 7.0, denoiser=model.float()))
 answer = None
 check("05.9", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **05.10** Write `precond(sigma, sigma_data)` returning `(c_skip, c_out, c_in)` of (9.5).
 # Answer: a function `precond(sigma, sigma_data) -> (c_skip, c_out, c_in), three floats`, to 9
 # significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("05.10", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **05.11** 1-D data $\mathcal N(0, c^2)$, EDM family: write `rhs(x, sigma, c)` $= dx/d\sigma$ of the
 # probability-flow ODE (9.3).
 # Answer: a function `rhs(x, sigma, c) -> float`, to 9 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("05.11", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **05.12** A network predicts $v = (\epsilon - \sigma x_0)/\sqrt{1+\sigma^2}$ at the scaled input
 # $x = x_0 + \sigma\epsilon$. Write `eps_from_v(v, x, sigma)`.
 # Answer: a function `eps_from_v(v, x, sigma) -> float`, to 9 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("05.12", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * Every model is $x_t = s(t)(x_0 + \sigma(t)\epsilon)$ (9.1); VP, VE, flow and EDM differ in $s$, $\sigma$ (9.2), and

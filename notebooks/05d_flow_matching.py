@@ -14,7 +14,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Chapter 05d · Diffusion models IV: flow matching and rectified flow
 #
 # Notebook 05c wrote every diffusion model as $x_t = s(t)(x_0 + \sigma(t)\epsilon)$ and found that
@@ -46,7 +46,7 @@
 # is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
 # `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -98,7 +98,7 @@ def exact_v(x, t):
 floor, floor_sd = data_floor(draw_data, N_EVAL, generator=gen)
 print(f"data floor (MMD between two fresh data samples of {N_EVAL}): {floor:.4f} ± {floor_sd:.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · Conditional paths
 #
 # **Convention** (05c's flow family; Esser et al. 2024 use the same): $t = 0$ is data, $t = 1$ is
@@ -129,7 +129,7 @@ assert_within_se(prod.mean(), cov_exact[0, 1], float(prod.std()) / math.sqrt(N_M
 sq = (xt[:, 0] - xt[:, 0].mean()) ** 2
 assert_within_se(sq.mean(), cov_exact[0, 0], float(sq.std()) / math.sqrt(N_MC), label="Var_0")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2 · The marginal velocity
 #
 # Many conditional paths pass through the same point $x$ at time $t$; the flow that moves the
@@ -146,10 +146,10 @@ assert_within_se(sq.mean(), cov_exact[0, 0], float(sq.std()) / math.sqrt(N_MC), 
 # exact. (At $t = 1$, $x_1$ carries no information about $x_0$, so $\mathbb E[x_0\mid x_1] =
 # \mathbb E[x_0]$.) The key lines of `mixture_velocity`:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 show_source(mixture_velocity, "mixture-velocity")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (10.2)** against an independent Monte Carlo estimate: weight data samples $x_0^{(j)}$ by
 # the likelihood $\mathcal N(x; (1-t)x_0^{(j)}, t^2 I)$ (self-normalised importance sampling)
 # and average $(x - x_0^{(j)})/t$. And: (10.2) is 05c's ODE (9.3) for the flow family.
@@ -206,19 +206,19 @@ for t_ce in (0.3, 0.7):
     )
     assert float((lhs - bad).abs().max()) > 1e-2, "a wrong velocity must violate (10.7)"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check: the marginal flow transports noise to data.** Euler's method on $dx/dt = v(x,t)$ from
 # $t = 1$ to $0$ with $k$ uniform steps, $x_{t - 1/k} = x_t - v(x_t, t)/k$ (10.4), with 64 steps
 # reaches the data law.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 z = torch.randn(N_EVAL, 2, generator=gen, dtype=F64)
 out64 = flow_euler_sample(exact_v, z, 64)
 mmd64 = mmd(out64.x, draw_data(N_EVAL, gen))
 print(f"exact flow, 64 Euler steps: MMD {mmd64:.4f} (floor {floor:.4f})")
 assert mmd64 < 2 * floor
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3 · Conditional flow matching
 #
 # We cannot regress on $v$ (it needs the unknown data law), but we can regress on the
@@ -281,7 +281,7 @@ with torch.no_grad():
 print(f"L_CFM: trained {loss_trained:.4f}, exact marginal velocity {loss_exact:.4f} (the minimum)")
 assert loss_exact - 0.01 < loss_trained < loss_exact + 0.1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4 · Straightness and the number of steps
 #
 # One Euler step is exact only if every path is a straight line at constant speed. Liu et al.
@@ -308,7 +308,7 @@ for name, fv in (("exact", exact_v), ("trained", flow_model)):
 assert quality["trained"][-1] < 3 * floor
 assert quality["exact"][0] > 5 * floor and quality["exact"][-1] < 2 * floor
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · Reflow
 #
 # Rectified flow's remedy (Liu et al.): draw $x_1\sim\mathcal N(0,I)$, solve the flow's ODE to get
@@ -367,7 +367,7 @@ cfg_rf = TrainConfig(
 )
 reflow_model = train_denoiser(cfg_rf, device=DEVICE).model.cpu()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check: reflow straightens.** Straightness falls by more than 10×, and one Euler step of the
 # reflowed model beats one step of the original flow by more than 3× in MMD.
 
@@ -393,7 +393,7 @@ display(viz_flow.flow_steps_figure(1, "reflow", velocities={"reflow": reflow_mod
 # **Widget (c): flow steps.** Number of Euler steps $k$ and the flow (exact marginal or
 # reflowed): $k$-step paths against the 64-step ones (dashed), samples, MMD and straightness.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 viz_flow.flow_steps_widget({"reflow": reflow_model, "trained": flow_model})
 
@@ -433,7 +433,7 @@ check("05.14", answer)
 answer = None
 check("05.15", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * The conditional path (10.1) is a straight line; the marginal velocity (10.2) is its conditional mean,

@@ -44,7 +44,7 @@
 # is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
 # `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -120,7 +120,7 @@ normal = torch.distributions.Normal(
 )
 assert_close(via_11, normal.log_prob(x[:, 0]), label="(1.1) in 1-D")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown]
 # **Why not any network?** For a general $f$ on $\mathbb R^d$ the log-det needs the full
 # Jacobian ($d$ backward passes) and an LU factorisation, $O(d^3)$ per sample (1.5). Below: the
 # measured time of one `slogdet` against $d$; the check asserts the cost grows faster than
@@ -139,7 +139,7 @@ assert slope > 1.5, slope
 # The brute-force route is still our referee. `jacobian_logdet` computes the full Jacobian by
 # autograd, one sample at a time, and its log-determinant:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(jacobian_logdet))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -154,10 +154,10 @@ display(show_source(jacobian_logdet))
 # $x_b = z_b - m(z_a)$. Volume-preserving layers cannot shrink or stretch, so NICE ends with a
 # diagonal **scaling** $z = x\odot e^{s}$, $\log|\det| = \sum_i s_i$ (2.2).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(AdditiveCoupling.forward, "additive"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (2.1)-(2.2).** A coupling with random weights: autograd's Jacobian has log-det 0, the
 # inverse recovers $x$; the scaling layer's log-det is $\sum s_i$ by brute force too.
 
@@ -188,10 +188,10 @@ assert_close(
 # $x_b = (z_b - t)\odot e^{-s}$ blows up. The **soft clamp**
 # $s = c\tanh(s_{\rm raw}/c)$ keeps $|s| < c$ with slope 1 at 0 (3.2).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(AffineCoupling.forward, "affine"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (3.1)-(3.2).** Log-det and inverse against brute force; then inputs of size $10^4$:
 # the clamped layer stays finite in both directions, the unclamped one with the same weights
 # overflows in one of them.
@@ -225,10 +225,10 @@ assert finite(safe) and not finite(raw)
 # $U$ strictly upper triangular), $\log|\det W| = \sum_c \log|u_c|$: $O(C)$, and $W$ stays
 # invertible for every parameter value (4.2). A 2-D point is a one-pixel image with 2 channels.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(ActNorm.forward, "actnorm"), show_source(InvertibleConv1x1.forward, "invconv"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (4.1).** After initialisation on a batch, the batch comes out with mean 0 and
 # standard deviation 1 per channel, and the log-det is $-\sum_c \log \mathrm{std}_c$.
 
@@ -242,11 +242,11 @@ assert_close(zb.mean(0), torch.zeros(3), atol=1e-10, label="actnorm mean")
 assert_close(zb.std(0), torch.ones(3), atol=1e-5, label="actnorm std")
 assert_close(logdet[0], -xb.std(0).log().sum(), atol=1e-5, label="actnorm log-det")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (4.2).** On a 3-channel 2×3 image the LU log-det equals the brute-force log-det of the
 # whole image map (18×18 Jacobian) and $HW\log|\det W|$ from `slogdet`; the inverse round-trips.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 torch.manual_seed(3)
 invconv = perturbed(InvertibleConv1x1(3).double(), 4, 0.3)
 img = torch.randn(2, 3, 2, 3, generator=gen, dtype=torch.float64)
@@ -270,10 +270,10 @@ assert_close(invconv.inverse(zi)[0], img, rtol=1e-10, label="1x1 conv inverse")
 # $\log|\det| = 0$, 5.1), Glow learns the mixing with the 1×1 convolution. The flow adds the
 # layers' log-dets to the base log-density (1.2); sampling runs the inverses backwards (1.4).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(Flow.log_prob, "log-prob"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (1.2).** For each family with random weights, the summed log-det equals the
 # brute-force log-det of the whole composed map, and the inverse recovers the input.
 
@@ -292,12 +292,12 @@ for family in ("nice", "realnvp", "glow"):
     )
     assert_close(flow.inverse(z)[0], x3, rtol=1e-9, atol=1e-10, label=f"{family} inverse")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check: an untrained flow is its base.** Couplings start with a zero last layer, so an
 # untrained NICE or RealNVP flow is the identity and its NLL is the Gaussian NLL
 # $\tfrac12|x|^2 + \log 2\pi$ computed by hand.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 pts = torch.tensor([[1.0, 2.0], [-0.5, 0.3], [0.0, 0.0]], dtype=torch.float64)
 by_hand = 0.5 * (pts**2).sum(1) + math.log(2 * math.pi)
 for family in ("nice", "realnvp"):
@@ -325,7 +325,7 @@ assert_within_se(h_mc, H, h_se, label=f"H({data}) grid vs Monte Carlo")
 # The flows train with Chapter 05's loop (progress bar, Ctrl-C keeps the model, a checksummed
 # cache keyed by the config): `train_flow` hands it this loss.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(train_flow, "mle-loss"))
 
 # %%
@@ -339,7 +339,7 @@ print(f"entropy H = {H:.3f} nats; untrained (identity) flow NLL = {identity_nll:
 for family, (_, nll, se) in results.items():
     print(f"{family:8s} held-out NLL {nll:.3f} ± {se:.3f}  gap {nll - H:+.3f} nats")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (8.1).** Every held-out NLL is at least the entropy (up to 4 standard errors: the KL
 # is never negative) and every trained flow has learned something: it beats the untrained
 # flow by more than half a nat.
@@ -349,7 +349,7 @@ for family, (_, nll, se) in results.items():
     assert nll > H - 4 * se, (family, nll, H)
     assert nll < identity_nll - 0.5, (family, nll, identity_nll)
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown]
 # ### Widget (a): a Gaussian deforming into the data, layer by layer
 #
 # Base samples $z \sim \mathcal N(0, I)$ (coloured by their angle) pushed back through the
@@ -359,11 +359,11 @@ for family, (_, nll, se) in results.items():
 # %%
 display(viz.layer_by_layer_figure(results["realnvp"][0], len(results["realnvp"][0].layers), mix))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # NBVAL_IGNORE_OUTPUT
 viz.layer_by_layer_widget(results["realnvp"][0], mix)
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown]
 # ### Widget (b): density explorer
 #
 # Family and number of layers → the learned density beside the exact one, with the held-out
@@ -373,7 +373,7 @@ viz.layer_by_layer_widget(results["realnvp"][0], mix)
 # %%
 display(viz.density_figure("glow", data, N_LAYERS, steps=TRAIN_STEPS, n_eval=N_EVAL))
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 viz.density_explorer_widget(
     steps=TRAIN_STEPS, n_layers=N_LAYERS, n_eval=runtime.pick(fast=500, full=5000)
@@ -435,41 +435,41 @@ display(viz.digits_samples_figure(digits_flow, n=16))
 answer = None
 check("06.1", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **06.2** An untrained RealNVP flow on $\mathbb R^2$ (zero-initialised couplings) is evaluated
 # at $x = (1.0, -2.0)$. What is its negative log-likelihood $-\log p(x)$ in nats?
 # Answer: a float, to 5 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("06.2", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **06.3** A Glow 1×1 convolution with $W = \begin{pmatrix}2 & 1\\ 0.5 & 3\end{pmatrix}$ acts on a
 # 2-channel 4×4 image. What log-det does it add per image?
 # Answer: a float, to 5 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("06.3", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **06.4** Actnorm is initialised on a batch whose three features have standard deviations
 # $(2, 0.5, 4)$. What log-det does it contribute per sample right after its data-dependent
 # initialisation?
 # Answer: a float, to 5 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("06.4", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **06.5** The 8×8 digits take 17 levels; dequantised to $[-2, 2)$ as in (6.2), a flow reaches a
 # continuous NLL of 60.0 nats per image. What upper bound on the discrete NLL (nats per image)
 # does (6.2) give?
 # Answer: a float, to 5 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("06.5", answer)
 

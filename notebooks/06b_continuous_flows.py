@@ -44,7 +44,7 @@
 # is present. To switch, start JupyterLab with `COURSE_FAST=0 make lab` (full) or
 # `COURSE_FAST=1 make lab` (fast), or run `%env COURSE_FAST=0` before the set-up cell.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 
@@ -54,7 +54,7 @@ from torchdiffeq import odeint
 
 from course_lib import runtime
 from course_lib.checks import assert_close, assert_within_se, check, hint, standard_error  # noqa: F401
-from course_lib.diffusion import mixture_velocity
+from course_lib.diffusion import mixture_velocity, viz_flow
 from course_lib.flows import (
     FlowConfig,
     cnf_log_likelihood,
@@ -124,7 +124,7 @@ for t in (0.1, 0.5, 0.9):
     )
     assert res.abs().max() < 1e-8 and wrong.abs().max() > 0.05
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown]
 # **The same result by Jacobians.** $J_t = \partial x_t/\partial x_0$ obeys
 # $\dot J = (\partial v/\partial x)J$, and Jacobi's formula gives
 # $\frac{d}{dt}\log|\det J_t| = \operatorname{tr}(J^{-1}\dot J) = \operatorname{tr}(\partial v/\partial x)$:
@@ -166,7 +166,7 @@ assert_close(integral[0], log_det_J, rtol=1e-7, atol=1e-7, label="(7.3) nonlinea
 #
 # The exact divergence needs $d$ backward passes, one per coordinate:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(divergence_exact, "exact-trace"))
 
 # %% [markdown]
@@ -180,10 +180,10 @@ display(show_source(divergence_exact, "exact-trace"))
 # $\operatorname{Var} = 2\|S\|_F^2 = \|A\|_F^2 + \operatorname{tr}(A^2)$. (For a non-symmetric $A$ the
 # familiar $2\|A\|_F^2 - 2\sum_i A_{ii}^2$ is wrong.)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(divergence_hutchinson, "hutchinson"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (7.5)-(7.6).** For a non-symmetric matrix, the sample mean lies within standard errors
 # of $\operatorname{tr}A$ and the sample variance within its standard error of the closed form, for
 # both probe kinds; the symmetric-only formula is many standard errors off. Then an
@@ -208,11 +208,11 @@ assert_close(
     values.var(unbiased=False), hutchinson_variance(A, "rademacher"), label="enumerated variance"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (7.5) on a velocity field.** Hutchinson's divergence of the exact mixture velocity,
 # averaged over probes, matches the exact divergence at each point.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 x4 = xs[:3]
 tt = torch.full((3,), 0.4, dtype=torch.float64)
 _, exact_div = divergence_exact(velocity, x4, tt)
@@ -234,10 +234,10 @@ for i in range(3):
 # The state $(x_t, \int\nabla\cdot v)$ solves one ODE; `torchdiffeq`'s adaptive Dormand–Prince
 # solver controls the error, in float64 with tight tolerances for the checks.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(cnf_log_likelihood, "cnf-likelihood"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (7.4), closed form.** For $v = Bx$, $x_1 = e^{B}x$ and
 # $\log p_0(x) = \log\mathcal N(e^{B}x; 0, I) + \operatorname{tr}B$.
 
@@ -254,10 +254,10 @@ assert_close(logp, expected, rtol=1e-8, atol=1e-8, label="linear CNF")
 # Chapter 05 trained a velocity by flow matching, with data at $t = 0$ and noise at $t = 1$,
 # and gave the exact marginal velocity of a mixture:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(show_source(mixture_velocity, "mixture-velocity"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check: the exact flow's likelihood is the exact density.** (10.2) is singular at
 # $t = 0$ (a division by $t$), so start at $t_0 = 10^{-3}$: the marginal there is exactly the
 # mixture with $a = 1 - t_0$, $s = t_0$. The CNF log-likelihood (7.4) of the exact velocity must
@@ -290,12 +290,12 @@ print(
     f"entropy {H:.3f} | flow matching NLL {fm_nll:.3f} ± {fm_se:.3f} (gap {fm_nll - H:+.3f}) | untrained {identity_nll:.3f}"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (8.1).** The trained CNF cannot beat the entropy (beyond 4 standard errors), must
 # beat the untrained Gaussian by more than half a nat, and its KL gap to the data is below
 # half a nat.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 assert fm_nll > H - 4 * fm_se
 assert fm_nll < identity_nll - 0.5
 assert fm_nll - H < 0.5
@@ -309,6 +309,15 @@ display(
         "cnf", "toy_mixture", 1, steps=FM_STEPS, n_eval=N_EVAL, grid=40, batch_size=512, lr=3e-3
     )
 )
+
+# %% [markdown]
+# **Widget.** The exact mixture flow of section 4 integrated with $k$ Euler steps instead of an
+# adaptive solver (Chapter 05d's widget): move $k$ to see what the discretisation does to the
+# samples. The likelihoods above use an adaptive solve with tight tolerances instead.
+
+# %% slideshow={"slide_type": "subslide"}
+# NBVAL_IGNORE_OUTPUT
+viz_flow.flow_steps_widget(n=N_EVAL)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
@@ -325,30 +334,30 @@ display(
 answer = None
 check("06.6", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **06.7** The same matrix with standard Gaussian probes: what is the variance of
 # $\varepsilon^\top A\varepsilon$?
 # Answer: a float, to 6 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("06.7", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **06.8** Data $\mathcal N(0, 0.25\,I)$ in 2-D, path $x_t = (1-t)x_0 + t x_1$ of Chapter 05. Derive
 # the exact marginal velocity and give its divergence at $t = 0.5$ (any $x$).
 # Answer: a float, to 5 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("06.8", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **06.9** With Rademacher probes and the matrix of 06.6, how many independent probes must be
 # averaged so that the standard error of the trace estimate is at most 0.1?
 # Answer: an integer.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("06.9", answer)
 

@@ -15,7 +15,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
-PENDING = ("05a", "05b", "05c", "05d")
 
 
 def _slide_type(cell: dict) -> str:
@@ -24,12 +23,7 @@ def _slide_type(cell: dict) -> str:
 
 def _params():
     for path in NOTEBOOKS:
-        marks = ()
-        if path.stem.startswith(PENDING):
-            marks = pytest.mark.xfail(
-                strict=False, reason="slide metadata pending the 05 quality pass"
-            )
-        yield pytest.param(path, id=path.stem, marks=marks)
+        yield pytest.param(path, id=path.stem)
 
 
 def lecture_path(cells: list[dict]) -> list[dict]:
