@@ -340,3 +340,28 @@ def test_return_probabilities_live_on_the_requested_device():
     for values in (return_probabilities(3, 0.3, device="cuda"),
                    first_return_probabilities(3, 0.3, device="cuda")):  # fmt: skip
         assert values.device.type == "cuda" and values.dtype == torch.float64
+
+
+# ------------------------------------------------------- paths: dtypes, step-one returns, names
+
+
+def test_enumerated_paths_are_int64_and_path_errors_name_n():
+    assert enumerate_paths(3).dtype == torch.int64  # S_0 column too, not a float zero column
+    for call in (lambda: enumerate_paths(-1), lambda: path_count(-1, 0, 1)):
+        with pytest.raises(ValueError, match="^n must be >= 0, got -1$"):
+            call()
+
+
+def test_a_return_at_step_one_counts():
+    # any integer tensor is a path here: S_1 = S_0 is a return at time 1 (index 0 of S_1..S_n)
+    paths = torch.tensor([[0, 0, 1], [3, 3, 3], [0, 1, 0]])
+    assert first_return_times(paths).tolist() == [1, 1, 2]
+    assert first_hitting_times(paths, 3).tolist() == [-1, 1, -1]
+
+
+@pytest.mark.gpu
+def test_enumerate_paths_and_empty_first_true_live_on_the_requested_device():
+    paths = enumerate_paths(3, device="cuda")
+    assert paths.device.type == "cuda" and paths.dtype == torch.int64
+    empty = first_return_times(torch.zeros(2, 1, dtype=torch.int64, device="cuda"))
+    assert empty.device.type == "cuda" and empty.tolist() == [-1, -1]
