@@ -37,14 +37,34 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "course_lib"
 
 #: Formula module (relative to course_lib/) -> the unit tests that must catch its mutants.
-#: A new chapter adds its modules here, e.g. "quadratic/forms.py": "tests/quadratic".
-#: Chapter 05 (diffusion/*) joins in the next phase of issue 16.
+#: A new chapter adds its formula modules here (plotting, data and exercise modules stay out).
 MODULES: dict[str, str] = {
     # Chapter 01: random walks and generating functions
     "randomwalk/walks.py": "tests/randomwalk",
     "randomwalk/genfun.py": "tests/randomwalk",
     "randomwalk/paths.py": "tests/randomwalk",
     "randomwalk/ruin.py": "tests/randomwalk",
+    # Chapter 02: quadratic forms and their optimisation
+    "quadratic/forms.py": "tests/quadratic",
+    "quadratic/optim.py": "tests/quadratic",
+    # Chapter 03: stochastic approximation
+    "approx/mean.py": "tests/approx",
+    "approx/rm.py": "tests/approx",
+    "approx/schedules.py": "tests/approx",
+    "approx/sgd.py": "tests/approx",
+    "approx/ode.py": "tests/approx",
+    # Chapter 04: reinforcement learning (planning and Monte Carlo)
+    "rl/planning.py": "tests/rl",
+    "rl/montecarlo.py": "tests/rl",
+    # Chapter 05: diffusion models (EDM, schedules, samplers, forward process, flow matching)
+    "diffusion/edm.py": "tests/diffusion",
+    "diffusion/schedules.py": "tests/diffusion",
+    "diffusion/samplers.py": "tests/diffusion",
+    "diffusion/forward.py": "tests/diffusion",
+    "diffusion/flow.py": "tests/diffusion",
+    # Chapter 06: normalizing flows (coupling layers, continuous normalizing flows)
+    "flows/layers.py": "tests/flows",
+    "flows/cnf.py": "tests/flows",
     # Chapter 07: FlashAttention (the Triton kernel is exercised by its own, slow, tests)
     "attention/reference.py": "tests/attention",
     "attention/tiled.py": "tests/attention",

@@ -16,6 +16,7 @@ from course_lib.randomwalk import (
     ballot_count,
     catalan,
     endpoint_mean_var,
+    endpoint_pgf,
     endpoint_pgf_coefficients,
     endpoint_pmf,
     enumerate_paths,
@@ -298,3 +299,69 @@ def test_simulate_ruin_allocates_on_the_requested_device():
     assert won.device.type == dur.device.type == "cuda"
     won, dur = simulate_ruin(2, 5, 0.5, 100, device="cuda")
     assert won.device.type == dur.device.type == "cuda" and (dur >= 2).all()
+
+
+# ------------------------------------------------ genfun: argument names, defaults, edge sizes
+
+
+def test_genfun_errors_name_the_argument():
+    for call, name in (
+        (lambda: endpoint_pgf(-1), "n"),
+        (lambda: endpoint_pgf_coefficients(-1), "n"),
+        (lambda: series_coefficients(S, -1), "order"),
+        (lambda: return_probabilities(-1), "n_max"),
+        (lambda: hitting_time_pmf(1, -1), "n_max"),
+    ):
+        with pytest.raises(ValueError, match=f"^{name} must be >= 0, got -1$"):
+            call()
+    with pytest.raises(ValueError, match=r"^first_passage_pgf needs p < 1 \(for p = 1, T_1 = 1"):
+        first_passage_pgf(sp.Integer(1))
+    with pytest.raises(ValueError, match=r"^x must lie in \[0, 1\]$"):
+        arcsine_cdf(2.0)
+
+
+def test_endpoint_coefficients_of_the_empty_walk_and_of_a_second_symbol():
+    # n = 0: s^0 phi^0 = 1 is a constant, whose polynomial needs its generator named
+    assert endpoint_pgf_coefficients(0) == {0: 1}
+    assert endpoint_pgf_coefficients(0, sp.Rational(1, 3)) == {0: 1}
+    # a second symbol: the expansion variable must be s, not guessed
+    t = sp.Symbol("t")
+    assert series_coefficients(1 / (1 - t * S), 2) == [1, t, t**2]
+
+
+def test_first_passage_pmf_default_is_the_symmetric_walk():
+    torch.testing.assert_close(first_passage_pmf(4), first_passage_pmf(4, 0.5), rtol=0, atol=0)
+    # P(T_1 = 1, 3, 5) = 1/2, 1/8, 1/16 for p = 1/2
+    assert first_passage_pmf(3).tolist() == [0.5, 0.125, 0.0625]
+
+
+@pytest.mark.gpu
+def test_return_probabilities_live_on_the_requested_device():
+    for values in (return_probabilities(3, 0.3, device="cuda"),
+                   first_return_probabilities(3, 0.3, device="cuda")):  # fmt: skip
+        assert values.device.type == "cuda" and values.dtype == torch.float64
+
+
+# ------------------------------------------------------- paths: dtypes, step-one returns, names
+
+
+def test_enumerated_paths_are_int64_and_path_errors_name_n():
+    assert enumerate_paths(3).dtype == torch.int64  # S_0 column too, not a float zero column
+    for call in (lambda: enumerate_paths(-1), lambda: path_count(-1, 0, 1)):
+        with pytest.raises(ValueError, match="^n must be >= 0, got -1$"):
+            call()
+
+
+def test_a_return_at_step_one_counts():
+    # any integer tensor is a path here: S_1 = S_0 is a return at time 1 (index 0 of S_1..S_n)
+    paths = torch.tensor([[0, 0, 1], [3, 3, 3], [0, 1, 0]])
+    assert first_return_times(paths).tolist() == [1, 1, 2]
+    assert first_hitting_times(paths, 3).tolist() == [-1, 1, -1]
+
+
+@pytest.mark.gpu
+def test_enumerate_paths_and_empty_first_true_live_on_the_requested_device():
+    paths = enumerate_paths(3, device="cuda")
+    assert paths.device.type == "cuda" and paths.dtype == torch.int64
+    empty = first_return_times(torch.zeros(2, 1, dtype=torch.int64, device="cuda"))
+    assert empty.device.type == "cuda" and empty.tolist() == [-1, -1]
