@@ -419,7 +419,9 @@ check("04.5", answer)
 #   through some), as does the price of forbidden cells; an affine reward change
 #   $\alpha r + \beta$ ($\alpha > 0$) leaves optimal policies alone and maps $v^* \to \alpha v^* + \beta/(1-\gamma)$.
 #
-# **References.** S. Zhao, *Mathematical Foundations of Reinforcement Learning*, Springer /
+# ## References
+#
+# S. Zhao, *Mathematical Foundations of Reinforcement Learning*, Springer /
 # Tsinghua University Press, 2025, chapters 1–4 (the grid world, Bellman equation, Bellman
 # optimality equation, value and policy iteration). R. S. Sutton and A. G. Barto,
 # *Reinforcement Learning: An Introduction*, 2nd ed., MIT Press, 2018, chapters 3–4.

@@ -359,7 +359,9 @@ check("04.10", answer)
 #   $\varepsilon$-greedy policy, whose gap to $v^*$ grows with $\varepsilon$; for large
 #   $\varepsilon$ its greedy part is not optimal either.
 #
-# **References.** S. Zhao, *Mathematical Foundations of Reinforcement Learning*, Springer /
+# ## References
+#
+# S. Zhao, *Mathematical Foundations of Reinforcement Learning*, Springer /
 # Tsinghua University Press, 2025, chapter 5 (Monte Carlo methods) and chapter 6 (mean
 # estimation). R. S. Sutton and A. G. Barto, *Reinforcement Learning: An Introduction*, 2nd
 # ed., MIT Press, 2018, chapter 5.

@@ -57,13 +57,10 @@ class StepSize(ABC):
         return self.sum_diverges and self.squares_summable
 
     @property
+    @abstractmethod
     def total(self) -> float:
         """sum_k a_k (``math.inf`` when it diverges): the farthest the iterates can travel
         per unit of |g~| (section 3, the 1/k^2 counter-example)."""
-        return math.inf if self.sum_diverges else self._total()
-
-    def _total(self) -> float:  # overridden by summable schedules
-        raise NotImplementedError
 
     def partial_sums(self, n: int) -> torch.Tensor:
         """t_{k+1} = a_1 + ... + a_k for k = 0..n (float64, t_1 = 0): the ODE time (5.1)."""
@@ -89,6 +86,10 @@ class ConstantStep(StepSize):
     @property
     def squares_summable(self) -> bool:
         return False
+
+    @property
+    def total(self) -> float:
+        return math.inf  # a > 0 every step
 
     def __repr__(self) -> str:
         return f"ConstantStep(a={self.a:g})"
@@ -116,7 +117,10 @@ class PowerStep(StepSize):
     def squares_summable(self) -> bool:
         return 2 * self.p > 1.0  # integral test on a_k^2 = c^2 / (k + k0)^(2p)
 
-    def _total(self) -> float:
+    @property
+    def total(self) -> float:
+        if self.sum_diverges:
+            return math.inf
         # sum_{k>=1} c (k + k0)^-p = c * zeta(p, 1 + k0) (Hurwitz zeta), p > 1
         from scipy.special import zeta
 

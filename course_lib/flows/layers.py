@@ -43,6 +43,7 @@ convolution also take images (B, C, H, W) (channels in dimension 1; a vector is 
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import torch
 from torch import nn
@@ -67,11 +68,12 @@ def soft_clamp(s: torch.Tensor, clamp: float) -> torch.Tensor:
     return clamp * torch.tanh(s / clamp)
 
 
-class FlowLayer(nn.Module):
+class FlowLayer(nn.Module, ABC):
     """Base class: ``forward(x) -> (z, logdet)``, ``inverse(z) -> (x, logdet)`` (see module doc)."""
 
-    def inverse(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def inverse(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x = f^{-1}(z) and log|det d f^{-1}/dz| per sample."""
 
 
 def _check_vectors(x: object, dim: int, name: str) -> torch.Tensor:
