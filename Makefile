@@ -29,9 +29,14 @@ $(TORCH_STAMP): scripts/install_torch.py constraints.txt
 # The venv is updated when the pins or the package metadata change.
 # jupyterlab-rise pulls in jupyterlab-mathjax3, a JupyterLab 3 extension whose MathJax 3 is
 # built into JupyterLab 4: it is switched off in this venv so only the built-in one loads.
-$(LAB_STAMP): $(TORCH_STAMP) pyproject.toml constraints.txt
+# RISE's default reveal theme ("simple") loads web fonts from Google; the course's settings
+# (scripts/lab_overrides.json, JupyterLab's overrides for this venv) pick "white", whose
+# fonts ship with RISE, so live slides work offline.
+$(LAB_STAMP): $(TORCH_STAMP) pyproject.toml constraints.txt scripts/lab_overrides.json
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[lab]"
 	@$(BIN)/jupyter labextension disable --level=sys_prefix @jupyterlab/mathjax3-extension >/dev/null 2>&1
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp scripts/lab_overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $@
 
 $(TEST_STAMP): $(LAB_STAMP)

@@ -1,4 +1,5 @@
-"""Real-browser test: JupyterLab in headless Chromium runs Chapter 01 and redraws a widget.
+"""Real-browser tests: JupyterLab in headless Chromium runs Chapter 01 and redraws a widget;
+RISE shows Chapter 01 as live slides.
 
 The server reads none of the user's JupyterLab state (workspaces, settings, kernels): a
 workspace with several notebooks open is planted where a user's would be, and the test
@@ -171,14 +172,10 @@ def test_chapter01_runs_in_lab_and_slider_redraws(lab_server, tmp_path):
             _assert_only_our_notebook_is_open(page, base, token)
             _run_all_cells(page)
             _wait_for_all_cells(page, timeout_s=240)
-            errors = page.locator(
-                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-            )
             tracebacks = page.locator(
                 ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
             )
             assert tracebacks.count() == 0, tracebacks.first.inner_text()
-            del errors
             image = page.locator(".jp-OutputArea-output .widget-image").first
             image.wait_for(timeout=60_000)
             before = image.get_attribute("src")
@@ -254,3 +251,66 @@ def _wait_for_all_cells(page, timeout_s: float) -> None:
             return
         time.sleep(1)
     raise AssertionError(f"cells did not all finish within {timeout_s} s: {prompts}")
+
+
+def _slide_cells(notebook: str) -> int:
+    cells = json.loads((ROOT / notebook).read_text(encoding="utf-8"))["cells"]
+    kinds = [c.get("metadata", {}).get("slideshow", {}).get("slide_type") for c in cells]
+    return kinds.count("slide")
+
+
+# Console errors of jupyterlab-rise 0.43.1 itself, known upstream and harmless to the deck:
+# its stand-alone app cannot load the ipywidgets 8 manager (jupyterlab-contrib/rise#119),
+# so live widgets do not render inside RISE (LECTURERS.md says where to show them); its
+# bundle logs a RangeError while laying out; and it probes for optional per-notebook
+# stylesheets (rise.css, <notebook>.css) that the course does not ship.
+KNOWN_RISE_ERRORS = (
+    "Shared module @jupyterlab/console doesn't exist",
+    "RangeError: Maximum call stack size exceeded",
+    "Refused to apply style from",
+)
+
+
+def test_rise_renders_chapter01_as_live_slides(lab_server, tmp_path):
+    """The RISE extension of the pinned JupyterLab serves Chapter 01 as a reveal.js deck.
+
+    One top-level section per ``slide`` cell, math typeset by MathJax, the arrow key moves
+    to the next slide, and no console error beyond RISE's known ones: in particular no
+    request leaves the machine (the course's theme setting avoids the web fonts of RISE's
+    default theme).
+    """
+    chromium = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, token = lab_server
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        outside: list[str] = []  # requests that would leave the machine: blocked and recorded
+        page.route(
+            "**/*",
+            lambda route: route.continue_()
+            if route.request.url.startswith((base, "data:", "blob:"))
+            else (outside.append(route.request.url), route.abort()),
+        )
+        try:
+            page.goto(f"{base}/rise/{NOTEBOOK}?token={token}")
+            page.wait_for_selector(".reveal .slides > section.present", timeout=120_000)
+            page.wait_for_selector(".reveal .slides mjx-container", timeout=60_000)
+            sections = page.locator(".reveal .slides > section").count()
+            assert sections == _slide_cells(NOTEBOOK), f"{sections} slides in RISE"
+            present = "() => [...document.querySelectorAll('.reveal .slides > section')]"
+            present += ".findIndex(s => s.classList.contains('present'))"
+            first = page.evaluate(present)
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function(f"() => ({present})() === {first + 1}", timeout=30_000)
+            unexpected = [e for e in errors if not any(k in e for k in KNOWN_RISE_ERRORS)]
+            assert not outside, f"RISE requested resources off the machine: {outside}"
+            assert not unexpected, f"console errors in RISE: {unexpected[:5]}"
+        finally:
+            page.screenshot(path=str(tmp_path / "rise.png"))
+            browser.close()
