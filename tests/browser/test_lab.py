@@ -291,12 +291,15 @@ def test_rise_renders_chapter01_as_live_slides(lab_server, tmp_path):
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         outside: list[str] = []  # requests that would leave the machine: blocked and recorded
-        page.route(
-            "**/*",
-            lambda route: route.continue_()
-            if route.request.url.startswith((base, "data:", "blob:"))
-            else (outside.append(route.request.url), route.abort()),
-        )
+
+        def local_only(route):
+            if route.request.url.startswith((base, "data:", "blob:")):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", local_only)
         try:
             page.goto(f"{base}/rise/{NOTEBOOK}?token={token}")
             page.wait_for_selector(".reveal .slides > section.present", timeout=120_000)
