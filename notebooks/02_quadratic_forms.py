@@ -95,6 +95,14 @@ N_RATE = runtime.pick(fast=40, full=200)  # dimension of the rate experiments
 KAPPAS = runtime.pick(fast=(10.0, 100.0), full=(10.0, 100.0, 1000.0))
 N_GRID = runtime.pick(fast=121, full=241)  # grid of the brute-force classification
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Lecture plan (45 min; speaker notes, not projected).** §1 coefficients to a symmetric
+# $A$ (5 min) · §2 gradient $2Ax + b$ and Hessian $2A$ (5) · §3 completing the square (7) · §4
+# eigen-geometry with widget (a) (10) · §5 gradient descent and its rate (8) · §7 Newton in one
+# step (3) · exercise 02.1 live (4) · §9 bridges and summary (3). §6 heavy ball, §8 conjugate
+# gradients, widget (b) and the other exercises stay in the notebook for reading; skipped cells
+# still run with *Run All*.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · From coefficients to matrices
 #
@@ -149,6 +157,12 @@ assert torch.equal(f.A, f.A.T) and not torch.equal(f.A, a)
 # into the article's form (2.1). This chapter keeps the article's $A$ in `QuadraticForm.A`
 # and gets $Q$ from `half_form()`; every rate later is stated through the Hessian.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §2.** The trap to raise: "the gradient of $x^\top A x$ is $Ax$". It is
+# $(A + A^\top)x$, i.e. $2Ax$ for symmetric $A$; the $Ax$ belongs to the convenient form
+# $\tfrac12 x^\top Q x$. The check below differentiates the raw, non-symmetric polynomial with
+# autograd, so a missing factor 2 or a forgotten transpose would fail it.
+
 # %% slideshow={"slide_type": "skip"}
 display(show_source(QuadraticForm.gradient, "gradient"))
 
@@ -202,12 +216,12 @@ assert not torch.allclose(f.A @ x.detach() + b, g_auto)
 # %% slideshow={"slide_type": "skip"}
 display(show_source(QuadraticForm.stationary, "stationary-point"))
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (3.1)–(3.2).** For a positive definite $A$, a derivative-free numerical minimiser
 # (Nelder–Mead, from SciPy) lands on $x^*$ with the value $f(x^*)$; and the completed square
 # equals $f$ at random points.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 m = torch.randn(n, n, generator=gen, dtype=F64)
 spd = QuadraticForm(m @ m.T + 0.5 * torch.eye(n, dtype=F64), b, 2.0)
 x_star = spd.stationary_point()
@@ -233,7 +247,7 @@ assert_close(spd.completed_square(xs), spd.value(xs), rtol=1e-10, label="complet
 # level sets in 2-D are parallel lines. Otherwise there is **no** stationary point: $f$ is
 # linear along $\operatorname{null}(A)$ and unbounded both ways (parabolic level sets). (4.2)
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 cases = {  # (λ₁, λ₂, angle, b₁, b₂)
     "minimum": (2.0, 0.5, 30.0, 1.0, -0.5),
     "saddle": (1.5, -1.0, 30.0, 0.5, 0.5),
@@ -246,14 +260,14 @@ for name, args in cases.items():
     assert kind == name
 display(viz.landscape_figure(*cases["valley"]))
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (4.2) by brute force.** `grid_classify` never looks at eigenvalues: it evaluates
 # $f$ on a grid, finds where the finite-difference gradient vanishes (if anywhere), and
 # compares $f$ there with all other grid values (both above and below: saddle; only above:
 # minimum, or a valley when the near-minimal nodes stretch across the box). Random spectra,
 # including zero eigenvalues, rotations and vectors $b$ in or out of the range of $A$:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 rng = np.random.default_rng(0)
 tally = {}
 for _ in range(runtime.pick(fast=40, full=200)):
@@ -267,13 +281,13 @@ for _ in range(runtime.pick(fast=40, full=200)):
     tally[kind] = tally.get(kind, 0) + 1
 print("eigen-classification = brute force in every trial:", tally)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Widget (a): the landscape of a 2×2 form
 # Set $A$ by its eigenvalues and a rotation, and move $b$. Put one eigenvalue at 0: with
 # $b$ along the other eigenvector you get a valley (or ridge) of stationary points; tilt $b$
 # and the stationary set disappears. Give the eigenvalues opposite signs for a saddle.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 # NBVAL_IGNORE_OUTPUT
 viz.landscape_widget()
 
@@ -294,14 +308,22 @@ viz.landscape_widget()
 # $$\eta^* = \frac{2}{\mu_{\min} + \mu_{\max}}, \qquad
 # \text{rate } \frac{\kappa - 1}{\kappa + 1}. \tag{5.2}$$
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §5.** Ask the room which step size they would pick; "a smaller step is always
+# safer" is the usual answer. Gradient descent is stable only for $\eta < 2/\mu_{\max}$ of the
+# *Hessian* ($2A$ in the article's form, so $\eta < 1/\lambda_{\max}(A)$), and below $\eta^*$ a
+# smaller step is slower, not safer: the best rate depends on $\kappa$ alone. Then ask which
+# eigenvalues decide the zig-zag in a narrow valley (discussion question 1). The check measures
+# the rate for several $\kappa$ and asserts agreement with (5.2) within 10 %.
+
 # %% slideshow={"slide_type": "skip"}
 display(show_source(gradient_descent_iterates, "gd"))
 display(viz.step_size_figure(1.0, 10.0))
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (5.1).** The iterates of the library's loop equal the eigenbasis formula.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 H, mu = random_spd(12, 30.0, generator=gen)
 p12 = torch.randn(12, generator=gen, dtype=F64)
 f12 = QuadraticForm.from_half_form(H, p12)
@@ -313,14 +335,14 @@ for k in (1, 5, 20):
     predicted = V @ ((1 - 0.05 * lam_h) ** k * (V.T @ (x0 - x_star12)))
     assert_close(hist[k] - x_star12, predicted, atol=1e-12, label=f"e_{k} vs (1 - ημ)^k")
 
-# %% [markdown] slideshow={"slide_type": "skip"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (5.2): measured rates.** Random SPD matrices with chosen $\kappa$ and random starts;
 # the rate is measured from the tail of the error sequence as the geometric mean of
 # $\|e_{k+1}\|/\|e_k\|$ over the second half of the run, and must be within 10 % of
 # $(\kappa-1)/(\kappa+1)$.
 
 
-# %% slideshow={"slide_type": "skip"}
+# %%
 def run_rate(kappa, method):
     """Measured and predicted rates on a random SPD problem with condition number kappa."""
     H, mu = random_spd(N_RATE, kappa, generator=gen)
@@ -345,7 +367,7 @@ for kappa in KAPPAS:
     assert abs(measured / predicted - 1) < 0.10
     assert abs(math.log(measured) / math.log(predicted) - 1) < 0.10  # the exponent too
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ## 6 · Heavy-ball momentum
 #
 # Polyak's heavy ball adds a fraction of the last step:
@@ -369,12 +391,12 @@ for kappa in KAPPAS:
 # %% slideshow={"slide_type": "skip"}
 display(show_source(heavy_ball_iterates, "heavy-ball"))
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (6.2).** Two independent routes: the spectral radius of the $2\times2$ matrices
 # $T_\mu$ (computed by `torch.linalg.eigvals` over the actual spectrum) and the measured
 # rate, both against $(\sqrt\kappa - 1)/(\sqrt\kappa + 1)$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 alpha, beta = heavy_ball_parameters(float(mu[0]), float(mu[-1]))
 assert_close(heavy_ball_rate_for(alpha, beta, mu), heavy_ball_rate(30.0), rtol=1e-6,
              label="spectral radius of T_mu vs (√κ-1)/(√κ+1)")  # fmt: skip
@@ -394,7 +416,7 @@ for kappa in KAPPAS:
 #
 # **Check (7.1).** From eight random starts on an ill-conditioned problem ($\kappa = 10^4$).
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 H4, _ = random_spd(20, 1e4, generator=gen)
 p4 = torch.randn(20, generator=gen, dtype=F64)
 f4 = QuadraticForm.from_half_form(H4, p4)
@@ -403,7 +425,7 @@ one_step = newton(f4, starts, 1)[1]
 assert_close(one_step, torch.linalg.solve(H4, p4).expand(8, 20), rtol=1e-8, atol=1e-10,
              label="one Newton step vs solve(H, p)")  # fmt: skip
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ## 8 · Conjugate gradients
 #
 # CG solves $Hx = p$ (i.e. $\nabla f = 0$) with directions that are $H$-conjugate
@@ -423,11 +445,11 @@ assert_close(one_step, torch.linalg.solve(H4, p4).expand(8, 20), rtol=1e-8, atol
 # %% slideshow={"slide_type": "skip"}
 display(show_source(conjugate_gradient_iterates, "cg"))
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (8.1): at most $n$ steps.** In float64 with $n = 8$ distinct eigenvalues, the error
 # is at rounding level after 8 steps, and not before.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 H8, _ = random_spd(8, 50.0, spectrum="uniform", generator=gen)
 p8 = torch.randn(8, generator=gen, dtype=F64)
 f8 = QuadraticForm.from_half_form(H8, p8)
@@ -458,7 +480,7 @@ print(f"after 60 steps: CG {float(energy[-1] / energy[0]):.1e}, bound {float(bou
       f"GD {float(energy_gd[-1] / energy_gd[0]):.1e}")  # fmt: skip
 assert float(energy[-1]) < 0.05 * float(energy_gd[-1])  # more than 20 times smaller
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ### Widget (b): the optimiser race
 # One quadratic with Hessian eigenvalues 1 and $\kappa$. Pick a method, scale the step
 # relative to the best one, set the momentum. Dashed lines are the predicted rates
@@ -469,11 +491,11 @@ assert float(energy[-1]) < 0.05 * float(energy_gd[-1])  # more than 20 times sma
 # NBVAL_IGNORE_OUTPUT
 viz.race_widget()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # The static version, all four methods at their best parameters ($\kappa = 10$): Newton
 # lands in one step, CG in two ($n = 2$), heavy ball beats gradient descent.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(viz.race_figure("all", kappa=10.0, n_steps=40))
 race_form, race_star, race_x0 = viz.race_problem(10.0)
 assert_close(conjugate_gradient(race_form, race_x0, 2)[2], race_star, atol=1e-12, rtol=0,
@@ -496,7 +518,7 @@ assert math.isclose(gd_rate_for_step(gd_optimal_step(1.0, 10.0), [1.0, 10.0]), g
 # **Check (9.1)–(9.2)** against peer implementations: `torch.distributions` and
 # `torch.linalg.lstsq`.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 cov = m @ m.T + 0.3 * torch.eye(n, dtype=F64)
 mean = torch.randn(n, generator=gen, dtype=F64)
 gauss = gaussian_log_density_form(mean, cov)

@@ -86,6 +86,15 @@ print(runtime.describe())
 RUNS = runtime.pick(fast=2_000, full=20_000)  # independent runs, simulated as one tensor
 F64 = torch.float64
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Lecture plan (45 min; speaker notes, not projected).** §1 incremental mean and a
+# general step size (7 min) · §2 Robbins–Monro: the $\tanh$ example, noisy observations and the
+# $\sigma^2/k$ rate, mean estimation as RM (10) · widget (a) (5) · §3 the three counter-examples
+# (8) · §4 Dvoretzky's theorem and its figure (5) · §5 SGD, MBGD and BGD as RM, least squares (5)
+# · §6 the ODE view (3) · exercise 03.1 live (2). Skipped: listings, the checks of (1.2) and
+# (1.5), the RM-step and Dvoretzky-moment checks, §5 after least squares (SGD's exact error,
+# gradient noise, 2-D mean estimation, widget (b)), the ODE check, exercises 03.2–03.4.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · Mean estimation, incrementally
 #
@@ -101,12 +110,12 @@ F64 = torch.float64
 # %% slideshow={"slide_type": "skip"}
 display(show_source(incremental_mean, "incremental"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (1.2) = (1.1).** In exact rational arithmetic the two agree for every $k$; in
 # float64 the library's tensors agree with an exactly rounded sum (`math.fsum`) to a few
 # units of rounding.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 ints = torch.randint(-50, 50, (200,), generator=gen).tolist()
 w = Fraction(0)
 for k, x in enumerate(ints, start=1):
@@ -184,7 +193,7 @@ display(show_source(robbins_monro, "rm-step"))
 # The seed article's example: $g(w) = \tanh(w - 1)$, root $w^* = 1$, start $w_1 = 3$,
 # $a_k = 1/k$, no noise. **Check:** the library's iterates equal a plain Python loop.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 tanh_p = PROBLEMS["tanh"]
 w_det = robbins_monro(tanh_p.g, torch.tensor(3.0, dtype=F64), PowerStep(), 2000)
 v = 3.0
@@ -194,7 +203,7 @@ for k in range(1, 2001):
 print("w_1..w_6 =", [round(float(t), 4) for t in w_det[:6]], " w_2001 - 1 =", float(w_det[-1] - 1))
 assert abs(float(w_det[-1]) - 1.0) < 1e-3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Noisy observations and the rate $\sigma^2/k$
 #
 # For $g(w) = w - 1$ with $a_k = 1/k$ and Gaussian noise $\eta_k \sim N(0, \sigma^2)$, (2.1)
@@ -252,6 +261,13 @@ display(viz.rm_explorer_figure(n_runs=200, n_iter=500))
 # $e_{k+1} = (1-a)\,e_k - a\,\eta_k$, whose variance tends to $a\sigma^2/(2-a)$ as in (1.5): the
 # spread of the iterates around the root never shrinks.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §3.** Misconception to raise: "any decreasing step size works". Before each
+# run, let the room predict: does the constant step converge, does $1/k^2$? Both conditions
+# $\sum a_k = \infty$ and $\sum a_k^2 < \infty$ are needed: the $1/k^2$ runs freeze at a distance
+# set by $\sum a_k$, and the constant step keeps a spread that never shrinks (1.5). That spread is
+# why SGD with a constant step only reaches a neighbourhood of the minimiser (§5).
+
 # %%
 a_c = 0.1
 w_c = robbins_monro(
@@ -272,7 +288,7 @@ assert 0.85 < ratio < 1.15
 # at distance 4 with $b = 1/2$: every run must stop at least $4 - 1.5\,\pi^2/6 \approx 1.53$
 # away from the root, whatever the noise does.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 sched_sq, b = PowerStep(1.0, 2.0), 0.5
 w_sq = robbins_monro(
     tanh_p.g, torch.full((RUNS,), 5.0, dtype=F64), sched_sq, 2000, noise=uniform_noise(b),
@@ -291,7 +307,7 @@ assert float((w_sq[-1] - w_sq[1000]).abs().max()) < 1.5e-3  # frozen: steps sum 
 # time scale $t = \ln k$ the iterates follow $\dot e = -e^3$, i.e. $e \approx (2\ln k)^{-1/2}$:
 # a crawl. A slope of $1/2$ instead gives $e_k \sim k^{-1/2}$. **Check** both (no noise).
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 w_flat = robbins_monro(PROBLEMS["flat"].g, torch.tensor(3.0, dtype=F64), PowerStep(), 10_000)
 w_half = robbins_monro(lambda w: 0.5 * (w - 1.0), torch.tensor(3.0, dtype=F64), PowerStep(), 10_000)
 e_flat, e_half = (w_flat - 1).abs(), (w_half - 1).abs()
@@ -324,7 +340,7 @@ assert 0.8 < float(e_flat[10_000]) * math.sqrt(2 * math.log(10_000)) < 1.2
 # $\prod_{j\ge2}(1 - 1/j^2) = 1/2$ of $\Delta_1$; $\alpha_k = 1/k$, $\beta_k = k^{-1/2}$ gives
 # $\operatorname{Var}[\Delta_{k+1}] = \frac{1}{k^2}\sum_{i\le k} i = \frac{k+1}{2k} \to \frac12$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 n_dv = 1000
 expect = {}
 for name, (al, be) in viz.DVORETZKY_CASES.items():
@@ -378,7 +394,7 @@ assert_close(least_squares_grad(X, y, w_probe), auto, atol=1e-12, label="(5.4) v
 w_star = least_squares_solution(X, y)
 assert_close(w_star, torch.linalg.solve(X.T @ X, X.T @ y), atol=1e-10, label="lstsq vs normal eq.")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ### SGD's error, predicted exactly
 #
 # Write $e = w - w^*$ and $g_i(w) = x_i(x_i^\top w - y_i) = A_i e + b_i$ with $A_i = x_i x_i^\top$,
@@ -388,7 +404,7 @@ assert_close(w_star, torch.linalg.solve(X.T @ X, X.T @ y), atol=1e-10, label="ls
 # `course_lib.approx.sgd`): a batch of $m$ divides the gradient-noise term by $m$, and BGD
 # drops it. **Check:** `RUNS` simulated SGD and MBGD runs against $\operatorname{tr}P_k$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 sched_ls = PowerStep(1.0, 1.0, 4.0)  # a_k = 1/(k + 4)
 w1_ls = torch.zeros(3, dtype=F64)
 for m in (1, 4):
@@ -402,7 +418,7 @@ _, P_bgd = sgd_least_squares_moments(X, y, w1_ls, sched_ls, 200, batch_size=None
 assert_close(((bgd[:, 0] - w_star) ** 2).sum(-1), P_bgd.diagonal(dim1=1, dim2=2).sum(-1),
              rtol=1e-9, label="BGD is deterministic")  # fmt: skip
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ### The convergence pattern of SGD
 #
 # How noisy is one sample gradient compared with the true one? The relative error
@@ -414,7 +430,7 @@ assert_close(((bgd[:, 0] - w_star) ** 2).sum(-1), P_bgd.diagonal(dim1=1, dim2=2)
 # distance $s \to 0$: SGD moves like GD while far away and wanders near the optimum.
 # **Check:** a Monte Carlo estimate from sampled gradients, and both asymptotes.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 u = torch.tensor([1.0, -1.0, 0.5], dtype=F64)
 dists = torch.logspace(-3, 3, 7, dtype=F64)
 delta = gradient_noise_ratio(X, y, w_star + dists[:, None] * u)
@@ -437,7 +453,7 @@ ratio_mc = ((g_samp - least_squares_grad(X, y, w_pt)) ** 2).sum(-1) / least_squa
 assert_within_se(ratio_mc.mean(), gradient_noise_ratio(X, y, w_pt), ratio_mc.std() / math.sqrt(RUNS),
                  label="delta by sampling")  # fmt: skip
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ### Mean estimation with SGD, MBGD and BGD on 2-D data
 #
 # $f(w, x) = \frac12\lVert w - x\rVert^2$ has $\nabla f = w - x$; with $a_k = 1/k$ and batch
@@ -445,7 +461,7 @@ assert_within_se(ratio_mc.mean(), gradient_noise_ratio(X, y, w_pt), ratio_mc.std
 # $\mathbb E\lVert w_{k+1} - \bar x\rVert^2 = \operatorname{tr}\Sigma/(km)$, where $\Sigma$ is the
 # covariance of one uniform draw from the data. BGD with $a_1 = 1$ lands on $\bar x$ in one step.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 pts = viz.mean_data()
 x_bar = pts.mean(0)
 tr_sigma = float(((pts - x_bar) ** 2).sum(1).mean())
@@ -458,12 +474,12 @@ for m in (1, 8):
 bgd_mean = sgd_mean(pts, torch.zeros(1, 2, dtype=F64), PowerStep(), 3, batch_size=None)
 assert_close(bgd_mean[1, 0], x_bar, atol=1e-14, label="BGD after one step")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ### Widget (b): SGD vs MBGD vs BGD
 # Move the mini-batch size and the schedule: trajectories over the data (left) and the RMS
 # distance to the sample mean over 200 runs (right).
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "skip"}
 # NBVAL_IGNORE_OUTPUT
 viz.sgd_mean_widget(batch_size=8)
 
@@ -485,7 +501,7 @@ viz.sgd_mean_widget(batch_size=8)
 # iterates and (6.3) at $t_k$, for $a_k = c/(1 + ck)$: Euler's error is $O(\text{step})$, so
 # halving $c$ halves the gap.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 t_grid = torch.linspace(0, 8, 81, dtype=F64)
 assert_close(tanh_flow(3.0, t_grid), solve_mean_ode(lambda w: np.tanh(w - 1.0), 3.0, t_grid),
              atol=1e-8, label="(6.3) vs solve_ivp")  # fmt: skip
@@ -497,7 +513,7 @@ for c in (0.2, 0.1, 0.05):
     print(f"c = {c:4}: max_k |w_k - w(t_k)| = {gaps[-1]:.5f}")
 assert all(1.7 < gaps[i] / gaps[i + 1] < 2.3 for i in range(2)), gaps
 
-# %% slideshow={"slide_type": "subslide"}
+# %% slideshow={"slide_type": "fragment"}
 display(viz.ode_view_figure())
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -63,6 +63,15 @@ gen = runtime.seed_all(0)
 print(runtime.describe())
 torch.set_printoptions(precision=3, sci_mode=False)
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Lecture plan (45 min; speaker notes, not projected).** §1 the grid world and its
+# model tensors (5 min) · §2 returns and the Bellman equation, closed form and iteration (10) ·
+# action values (3) · §3 the Bellman optimality equation and value iteration (8) · §4 policy
+# iteration and truncated policy iteration (6) · §5 what the optimal policy depends on, affine
+# reward changes (6) · widget (a), the grid-world editor (4) · exercise 04.1 live (3). Skipped:
+# listings, the returns check of (2.2), the brute-force value iteration, the forbidden-visits
+# check, exercises 04.2–04.5.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · The grid world
 #
@@ -82,7 +91,7 @@ world = GridWorld()
 display(show_source(GridWorld.transition, "step-rule"))
 display(viz.grid_figure(world, title="the classic world: forbidden cells shaded, target blue"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The model as tensors: $P[s, a, s']$ is the probability of $s'$ after action $a$ in $s$
 # (one-hot rows here) and $R[s, a]$ the expected reward. `GridWorld.model()` builds both
 # with tensor operations for all pairs at once, a second implementation of (1.1)–(1.2).
@@ -91,7 +100,7 @@ display(viz.grid_figure(world, title="the classic world: forbidden cells shaded,
 # pairs, and a `gymnasium.Env` that steps with the rule passes gymnasium's own checker and
 # agrees transition by transition.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 mdp = world.model()
 S, A = mdp.n_states, mdp.n_actions
 env = GridWorldEnv(world)
@@ -128,7 +137,7 @@ print(f"P: {tuple(mdp.P.shape)}, R: {tuple(mdp.R.shape)}; model, rule and gymnas
 # %% slideshow={"slide_type": "skip"}
 display(show_source(policy_evaluation, "closed-form"), show_source(policy_evaluation, "iterative"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Take a stochastic policy: the uniform random one, and a deterministic one (the optimal
 # policy of section 3; any would do).
 #
@@ -197,7 +206,7 @@ assert_close(P_pi.sum(1), torch.ones(S, dtype=torch.float64), label="rows of P_p
 #
 # **Check (3.2).** Random pairs $v, w$: the ratio $\|Tv - Tw\|/\|v - w\|$ never exceeds $\gamma$.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 ratios = []
 for _ in range(200):
     v1 = 10 * torch.randn(S, generator=gen, dtype=torch.float64)
@@ -249,7 +258,7 @@ assert_close(policy_evaluation(mdp, vi.actions), vi.v, atol=1e-10, label="v_(gre
 # **Truncated policy iteration** (3.5) replaces exact evaluation by $j$ sweeps of (2.4)
 # from the previous values: $j = 1$ is value iteration, $j \to \infty$ policy iteration.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(
     show_source(policy_iteration, "policy-iteration"),
     show_source(truncated_policy_iteration, "truncated"),
@@ -283,6 +292,14 @@ assert counts["policy iteration"] < counts["truncated PI, j = 20"] < counts["val
 # %%
 display(viz.optimal_policy_figure(gamma=0.5))
 display(viz.optimal_policy_figure(r_forbidden=-10.0))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §5.** Two misconceptions. "The optimal policy depends on the reward
+# values": an affine change $\alpha r + \beta$ with $\alpha > 0$ leaves it unchanged and only moves
+# the values (3.6), checked on the next slide. "A larger $\gamma$ is always better": $\gamma$
+# changes *which* policy is optimal, not just how fast value iteration converges; in the left
+# figure the short-sighted agent ($\gamma = 0.5$) never enters a forbidden cell (the skipped
+# forbidden-visits check asserts it). Then open the editor widget and try $\gamma = 0.5$ live.
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # **Check.** Follow each optimal policy for 10 steps from every start cell and count the

@@ -76,6 +76,14 @@ S, A = mdp.n_states, mdp.n_actions
 v_star = value_iteration(mdp_cpu, tol=1e-13)
 gen_dev = runtime.make_generator(0, DEVICE)
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Lecture plan (45 min; speaker notes, not projected).** §1 values as means of returns,
+# with its check (10 min) · §2 MC Basic (8) · §3 how long episodes must be, the value-propagation
+# figure (7) · §4 exploring starts, first visit vs every visit (7) · §5 ε-greedy: the optimality
+# gap, then learning (7) · widget (b), the MC ε-greedy lab (3) · exercise 04.6 live (3). Skipped:
+# listings, the small-world MC Basic example, exercises 04.7–04.10. On §3's figure, ask first
+# which cells keep the value 0 for short episodes, then reveal it.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · Values as means of returns
 #
@@ -95,14 +103,14 @@ gen_dev = runtime.make_generator(0, DEVICE)
 # %% slideshow={"slide_type": "skip"}
 display(show_source(sample_episodes, "vectorised-step"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check (4.1)–(4.2).** Evaluate an $\varepsilon$-greedy policy ($\varepsilon = 0.4$, a
 # stochastic policy) by first-visit Monte Carlo with exploring starts, and compare every
 # action value with the exact $q_\pi^{(H)}$ from the model, within 4.5 standard errors
 # (125 pairs). First visits of different episodes are independent, so the standard errors
 # are honest. A 30 % error in the exact values would fail by far.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 H, L_eval = 15, 30
 pi_eval = epsilon_greedy_policy(v_star.actions, A, 0.4)
 est = mc_evaluate(mdp, pi_eval.to(DEVICE), N_EVAL, L_eval, horizon=H, generator=gen_dev)
@@ -131,7 +139,7 @@ assert z_wrong.abs().max() > 10  # the check has the power to see a 30 % error
 # %% slideshow={"slide_type": "skip"}
 display(show_source(mc_basic, "mc-basic"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In a deterministic world with a deterministic policy one episode per pair gives the exact
 # $L$-step return $q_{\pi}^{(L)}(s,a)$. A stationary policy cannot collect more in $L$ steps
 # than the best $L$-step plan, which is what $L$ sweeps of value iteration from $v = 0$
@@ -168,10 +176,10 @@ assert shortfall.min() >= -1e-12 and shortfall.max() > 0.05
 # As $L$ grows the values approach $v^*$, with $\|v_L - v^*\|_\infty \le \gamma^L \|v^*\|_\infty$
 # by the contraction (3.2).
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 display(viz.value_propagation_figure(world, lengths=(1, 2, 3, 4, 6, 14)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check.** The number of moves from each cell to the target (breadth-first search over
 # the moves): MC Basic's value is exactly 0 for every cell farther than $L$ moves, and the
 # distance to $v^*$ obeys the contraction bound.
@@ -222,6 +230,13 @@ for first_visit in (True, False):
     print(f"{'first' if first_visit else 'every'}-visit: mean gap to v* = {gap:.3f}")
     assert (v_es <= v_star.v + 1e-9).all() and gap < 0.15
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §4–§5.** Misconception: "Monte Carlo needs a model". It needs only episodes;
+# this notebook uses the model only to *check* the estimates against exact values. Then ask:
+# exploring starts are unrealistic for a robot, what replaces them and at what cost (discussion
+# question 2)? That is §5, where the trap is "ε-greedy learns the optimal policy": it learns the
+# best ε-greedy policy, whose gap to the optimum grows with ε (asserted on the next slide).
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5 · MC $\varepsilon$-greedy
 #
@@ -250,7 +265,7 @@ for eps, (gap, greedy_loss) in table.items():
         f"eps = {eps}: mean gap of the best eps-greedy policy {gap:.3f}; its greedy part loses {greedy_loss:.3f}"
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Check.** The gap is 0 at $\varepsilon = 0$ and grows with $\varepsilon$; the greedy part
 # is optimal for $\varepsilon \le 0.1$ and not for $\varepsilon = 0.5$. And no
 # $\varepsilon$-greedy policy around another deterministic policy beats the best one.

@@ -96,6 +96,14 @@ N_CHAIN = runtime.pick(fast=20_000, full=200_000)  # samples for the moment chec
 N_EVAL = runtime.pick(fast=1_000, full=5_000)  # samples per quality measurement
 TRAIN_STEPS = runtime.pick(fast=3_000, full=12_000)
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Lecture plan (45 min; speaker notes, not projected).** Run `ONLY="05" make warm`
+# before class, so that §6 loads the denoiser from `.course_cache/`. §1 the forward chain (4 min)
+# · §2 the one-shot marginal, the schedules, widget (a) (8) · §3 the posterior by completing the
+# square (7) · §5 the ε-loss as a reweighted ELBO, stating §4's result (8) · §6 training, from the
+# cache (4) · §7 ancestral sampling (5) · §8 DDIM and step skipping (6) · exercise 05.1 live (3).
+# Skipped: §4's algebra and checks, §9, widget (b), the full-mode digits, exercises 05.2–05.4.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · The forward chain and its schedules
 #
@@ -112,7 +120,7 @@ TRAIN_STEPS = runtime.pick(fast=3_000, full=12_000)
 # **Check (1.2).** $\bar\alpha_t$ is the running product of $1 - \beta_t$ (here recomputed as
 # $\exp\sum\log$).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 schedule = make_schedule("linear", 1000)
 assert_close(
     schedule.alpha_bars,
@@ -153,7 +161,7 @@ for name, x in (("iterated chain", chain), ("one shot", shot)):
     sq = (x - x.mean()) ** 2
     assert_within_se(sq.mean(), var, float(sq.std()) / math.sqrt(N_CHAIN), label=f"{name}: var")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Schedules
 # Two standard choices: **linear**, $\beta_t$ from $10^{-4}$ to $0.02$ over $T = 1000$ (1.4), and
 # **cosine**, $\bar\alpha_t = f(t)/f(0)$ with $f(t) = \cos^2\!\big(\tfrac{t/T + s}{1+s}\tfrac{\pi}{2}\big)$,
@@ -163,7 +171,7 @@ for name, x in (("iterated chain", chain), ("one shot", shot)):
 # **Check (1.4)–(1.5).** The end points of the linear schedule, the cosine schedule against its
 # defining $f(t)/f(0)$, and $\bar\alpha_T \approx 0$ for both.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 cosine = make_schedule("cosine", 1000)
 print(
     f"linear: beta_1 = {float(schedule.betas[1]):.1e}, beta_T = {float(schedule.betas[-1]):.3f}; "
@@ -178,18 +186,18 @@ assert_close(
 )
 assert float(schedule.alpha_bars[-1]) < 1e-4 and float(cosine.alpha_bars[-1]) < 1e-4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Widget (a): forward diffusion
 # Our data: a 2-D mixture of five anisotropic Gaussians with unequal weights. Move $t$: the cloud
 # $x_t$ (left) and its exact density $q(x_t) = \sum_k w_k\,\mathcal N(\sqrt{\bar\alpha_t}\mu_k,\,
 # \bar\alpha_t\Sigma_k + (1-\bar\alpha_t)I)$ (right, eq. 6.1) melt into $\mathcal N(0, I)$. Compare the
 # linear and cosine schedules at the same $t$.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 # NBVAL_IGNORE_OUTPUT
 viz.forward_diffusion_widget(t=200)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(viz.forward_diffusion_figure(t=0))
 display(viz.forward_diffusion_figure(t=300))
 
@@ -214,7 +222,7 @@ display(viz.forward_diffusion_figure(t=300))
 #
 # $$\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t. \tag{1.7}$$
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 x0_1d = torch.tensor([[0.8]], dtype=torch.float64)
 xt_1d = torch.tensor([[-0.3]], dtype=torch.float64)
 for t_post in (2, 50, 700):
@@ -258,7 +266,7 @@ for t_post in (2, 50, 700):
     assert_close(m_num, mu.squeeze(), rtol=1e-6, atol=1e-9, label=f"t={t_post}: mean")
     assert_close(v_num, var.squeeze(), rtol=1e-4, label=f"t={t_post}: variance")
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ## 4 · The ELBO and its Gaussian KL terms
 #
 # The reverse model $p_\theta(x_{t-1}\mid x_t) = \mathcal N(\mu_\theta(x_t,t), \sigma_t^2 I)$, with
@@ -285,7 +293,7 @@ for t_post in (2, 50, 700):
 # (`elbo_terms`), for a deliberately imperfect model. Both must agree within Monte Carlo error,
 # and both must lie above $-\log p(x_0)$, known exactly for the mixture (T = 100 keeps it cheap).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 mix = toy_mixture()
 small = make_schedule("linear", 100)
 x0_elbo = mix.sample(N_EVAL // 2, generator=gen, dtype=torch.float64)
@@ -306,10 +314,10 @@ print(
 assert_within_se(L_path.mean() - L_terms.mean(), 0.0, se_L, label="(2.1): path estimate vs terms")
 assert float((L_terms - nll).mean()) > 0  # a bound: above the exact negative log-likelihood
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (2.2)** against a Monte Carlo average of $\log q - \log p$ under $q$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 m1, v1, m2, v2 = 0.3, 0.5, -0.2, 1.7
 z = torch.randn(N_CHAIN * 5, generator=gen, dtype=torch.float64)
 xs = m1 + math.sqrt(v1) * z
@@ -352,7 +360,16 @@ assert_within_se(
 # this formula, so **check (6.4)** independently: weight $2\times10^5$ data draws by the likelihood
 # $\mathcal N(x; x_0^{(j)}, \sigma^2 I)$ (self-normalised importance sampling) and average them.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §5: state §4's result, skip its algebra.** The negative ELBO splits into
+# $L_T + \sum_{t \ge 2} L_{t-1} + L_0$ (2.1), and each $L_{t-1}$ is a KL between two Gaussians, the
+# posterior (1.6)–(1.7) and the model's reverse step, in closed form (2.2); §4 checks both on the
+# notebook page. The point of this slide: with the ε-parametrisation each KL term is a weighted
+# squared error in ε (2.3), and $L_\text{simple}$ drops the weights. Misconception to raise: "the
+# network predicts the clean image". With ε-prediction it predicts the noise; $\hat x_0$ and
+# $\hat\varepsilon$ are affine in each other at fixed $t$ (3.1), so either can be read off.
+
+# %% slideshow={"slide_type": "skip"}
 prior_draws = mix.sample(
     runtime.pick(fast=100_000, full=400_000), generator=gen, dtype=torch.float64
 )
@@ -366,7 +383,7 @@ for sig_q in (0.2, 0.7, 2.0):
 # **Check (2.3).** For a deliberately wrong model, each KL term computed by (2.2) equals
 # $\lambda_t\|\varepsilon-\varepsilon_\theta\|^2 + C_t$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 x0_batch = mix.sample(256, generator=gen, dtype=torch.float64)
 
 
@@ -382,13 +399,13 @@ C = 2 / 2 * (r - 1 - torch.log(r))  # C_t = d/2 [r - 1 - log r], r = beta_tilde/
 predicted = elbo_weight(small, ts)[:, None] * terms["eps_sq"] + C[:, None]
 assert_close(terms["kl"], predicted, rtol=1e-8, atol=1e-10, label="L_{t-1} vs (2.3)")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check: the bound is a bound, and tight when the model is exact.** For data $\mathcal N(0,I)$ every
 # marginal is $\mathcal N(0,I)$ and the true reverse step is exactly
 # $\mathcal N(\sqrt{\alpha_t}x_t, \beta_t)$, so with $\sigma_t^2 = \beta_t$ and the exact denoiser
 # $\mathbb E[L] = \mathbb E[-\log p(x_0)]$. For the mixture, $L \ge -\log p(x_0)$ (known exactly).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 std_normal = gaussian(torch.zeros(2, dtype=torch.float64), torch.eye(2, dtype=torch.float64))
 x0_n = std_normal.sample(512, generator=gen, dtype=torch.float64)
 gap = elbo_terms(x0_n, std_normal.denoiser, small, generator=gen)["total"] + std_normal.log_prob(
@@ -424,7 +441,7 @@ print(
 # $\varepsilon(x_t) = \mathbb E[\varepsilon\mid x_t]$ the network's error must be small next to the
 # error of the best input-independent guess ($\hat\varepsilon = 0$, error $\mathbb E\|\varepsilon(x_t)\|^2$).
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 x0_eval = mix.sample(N_EVAL, generator=gen)
 for t_eval in (50, 200, 500):
     xt, _ = q_sample(x0_eval, t_eval, schedule, generator=gen)
@@ -545,12 +562,12 @@ for t_c, tp_c, eta_c in ((700, 600, 0.0), (300, 299, 1.0), (80, 40, 0.5)):
         label=f"undetermined coefficients vs ddim_step, {t_c}->{tp_c}, eta={eta_c}",
     )
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check: DDIM with η = 1 on adjacent steps is the DDPM posterior** — the variances agree, and with
 # the same noise draws the two samplers produce identical trajectories (on the $T = 100$ schedule
 # of section 4, to keep it quick).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 ab = schedule.alpha_bars
 for t_c in (2, 100, 1000):
     _, _, bt = posterior_coefficients(ab[t_c], ab[t_c - 1])
@@ -582,7 +599,7 @@ assert_close(
     path_a.stack(a), path_b.stack(b), rtol=1e-9, atol=1e-9, label="DDPM vs DDIM(eta=1) trajectories"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Step skipping.** Quality against the number of network evaluations (NFE) for DDIM with
 # $\eta = 0$ and DDPM ($\eta = 1$), exact denoiser, $n = 1000$ samples, averaged over 3 independent
 # runs (fresh noise and reference each time); ± is the standard error of the mean.
@@ -620,7 +637,7 @@ print(
     f"at 10 evaluations DDPM - DDIM = {m1 - m0:.4f} ± {math.hypot(se0, se1):.4f} (standard error)"
 )
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ## 9 · Deterministic inversion
 #
 # With $\eta = 0$, (4.1) is an Euler step of the ODE $d\bar x = \hat\varepsilon\, d\sigma$ in
@@ -629,7 +646,7 @@ print(
 # \hat\varepsilon(x_t)$ (4.2), encodes data into noise; decoding with (4.1) returns the input up to
 # the discretisation error, which shrinks as the number of steps grows.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 x0_inv = mix.sample(200, generator=gen, dtype=torch.float64)
 errors = {}
 for n_steps in (10, 50, 250):
@@ -639,14 +656,14 @@ for n_steps in (10, 50, 250):
     errors[n_steps] = float((back - x0_inv).norm(dim=1).mean())
     print(f"{n_steps:4d} steps: mean reconstruction error {errors[n_steps]:.4f}")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check.** The error decreases with the number of steps and is small at 250 steps.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 assert errors[10] > errors[50] > errors[250]
 assert errors[250] < 0.05
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ### Widget (b): sampler explorer
 # Pick a sampler (this notebook's two; 05b adds the SDE and ODE samplers), the number of steps and
 # η (DDIM only: the slider is disabled for DDPM). Left: trajectories of a few points from noise to
@@ -657,16 +674,16 @@ assert errors[250] < 0.05
 # NBVAL_IGNORE_OUTPUT
 viz.sampler_explorer_widget(denoiser=model, samplers=("ddpm", "ddim"))
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(viz.sampler_explorer_figure("ddim", 10, 0.0))
 display(viz.sampler_explorer_figure("ddpm", 10))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ### Full mode: 8×8 digits
 # The same loss and sampler on scikit-learn's bundled 8×8 digits with a tiny conv net (full mode only;
 # fast mode skips the training).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 if runtime.is_fast():
     print("fast mode: the digits model is trained in full mode only")
 else:

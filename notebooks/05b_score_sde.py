@@ -95,6 +95,15 @@ REPEATS = 3  # independent runs per cell of the quality table (error bars)
 TRAIN_STEPS = runtime.pick(fast=3_000, full=12_000)  # the same config as 05a: a cache hit
 mix = toy_mixture()
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Lecture plan (45 min; speaker notes, not projected).** The denoiser trained in 05a
+# comes from the cache (`ONLY="05" make warm`). §1 the score and Tweedie's formula (7 min) · §2
+# Langevin and annealed Langevin (7) · §3 denoising score matching (7) · §4 the SDE view and the
+# Fokker–Planck equation (9) · §5 the reverse SDE and the probability-flow ODE (7) · §6's quality
+# figure and the sampler widget (4) · exercises 05.5 and 05.6, 05.6 done live (4). Skipped: the
+# Tweedie, SMLD, implicit-score-matching and SDE-moment checks, the link to Chapter 01 (in the
+# notes of §4), §6's sweep and its table.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · The score
 #
@@ -121,7 +130,7 @@ for a, s in ((1.0, 0.0), (0.8, 0.6), (0.2, 0.98)):
         label=f"score (6.2), a={a}, s={s}",
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Tweedie's formula** links the score and the denoiser of 05a. *Derivation.* For $x = a x_0 + s\varepsilon$,
 # $p_t(x) = \int p_0(x_0)\,\mathcal N(x; a x_0, s^2 I)\,dx_0$. Differentiate under the integral:
 # $\nabla_x\mathcal N(x; ax_0, s^2I) = \mathcal N(x; ax_0, s^2I)\,(a x_0 - x)/s^2$, so
@@ -137,7 +146,7 @@ for a, s in ((1.0, 0.0), (0.8, 0.6), (0.2, 0.98)):
 # and the posterior mean by self-normalised importance sampling over data draws; then the
 # library's `score_from_denoiser` against the mixture's score.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 prior = mix.sample(N_MC, generator=gen, dtype=torch.float64)
 xq = torch.tensor([[0.4, -0.3], [1.1, 0.9], [-1.2, -0.4]], dtype=torch.float64)
 for a_q, s_q in ((0.9, 0.4), (0.6, 0.8)):
@@ -151,7 +160,7 @@ for a_q, s_q in ((0.9, 0.4), (0.6, 0.8)):
     )
     assert float(z) < 4
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 xd = x.detach()
 a, s = 0.6, 0.8
 assert_close(
@@ -177,7 +186,7 @@ assert_close(
 #
 # **Check.** Run many chains and compare the variance with $v_\alpha$.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 c = 0.5
 g1 = gaussian(torch.zeros(1, dtype=torch.float64), torch.tensor([[c**2]], dtype=torch.float64))
 alpha = 0.05
@@ -195,7 +204,7 @@ assert_within_se(
 )
 print(f"target c^2 = {c**2}, stationary v_alpha = {v_alpha:.5f} (bias O(alpha))")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Annealed Langevin dynamics (SMLD).** With multimodal data, Langevin at the data score mixes
 # badly between modes and the score is poorly known far from the data. Song & Ermon perturb the
 # data at levels $\sigma_1 > \dots > \sigma_L$ and run (7.1) on $p_{\sigma_i}$ in turn, with step
@@ -216,12 +225,12 @@ print(
     f"annealed Langevin, {smld.nfe} evaluations: MMD {smld_mmd:.4f} (data floor {floor:.4f} ± {floor_sd:.4f})"
 )
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check.** Annealed Langevin with the exact score reaches the data law: MMD within 2× the
 # floor (this catches lost modes; see 05a for what it misses) and the mode weights within 4
 # standard errors (the responsibility-weighted weights of eq. 6.8).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 assert smld_mmd < 2 * floor
 st_smld = mode_statistics(mix, smld.x)
 z_w = ((st_smld["weights"] - st_smld["true_weights"]) / st_smld["weights_se"]).abs().max()
@@ -271,7 +280,7 @@ for name in ("too wide", "zero"):
         d.mean(), 0.0, float(d.std()) / math.sqrt(N_MC), label=f"gap({name}) - gap(exact)"
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Hyvärinen's implicit score matching.** Before denoising score matching, Hyvärinen (2005) removed
 # the unknown $\nabla\log p$ from the explicit objective $J_\text{ESM}(s) = \tfrac12\mathbb E_p\|s - \nabla\log p\|^2$
 # by integrating by parts. Expand the square: the term $\tfrac12\mathbb E\|\nabla\log p\|^2$ is free of $s$,
@@ -286,7 +295,7 @@ for name in ("too wide", "zero"):
 # for three different models (the trace by automatic differentiation) and equals
 # $\tfrac12\mathbb E\|\nabla\log p_\sigma\|^2$, within Monte Carlo error.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 x_ism = xt[:20_000]
 score_ism = mix.score(x_ism, 1.0, sigma)
 ism_gaps = {}
@@ -325,12 +334,12 @@ assert_within_se(
     coef[1], m_1d / v, float(cov[1, 1].sqrt()), label="intercept b = m/(c^2 + sigma^2)"
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # The library's `dsm_loss` weights each level by $\sigma^2$, $\sigma^2\,\mathbb E\|s(\tilde x) + \varepsilon/\sigma\|^2
 # = \mathbb E\|\sigma s(\tilde x) + \varepsilon\|^2$ (2.5), so all levels count alike; the exact score
 # attains the smallest value of it:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 dsm_exact = dsm_loss(
     lambda z, sg: mix.score(z, 1.0, sigma),
     x0[:5000],
@@ -369,7 +378,7 @@ assert dsm_exact < dsm_wide
 # **Check (8.1)–(8.3).** The stated $a(t), s(t)$ solve these moment equations (autograd in $t$) for
 # all three SDEs, and DDPM's $\log\bar\alpha_i$ tends to $\log a(t_i)^2$ with an $O(1/N)$ error.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 t = torch.linspace(0.05, 0.95, 9, dtype=torch.float64).requires_grad_(True)
 for sde in (VPSDE(), SubVPSDE(), VESDE(0.01, 10.0)):
     a_t, s2_t = sde.a(t) + 0 * t, sde.std(t) ** 2
@@ -382,7 +391,7 @@ for sde in (VPSDE(), SubVPSDE(), VESDE(0.01, 10.0)):
         ds2, 2 * sde.f(td) * s2_t.detach() + sde.g(td) ** 2, rtol=1e-8, label=f"{name}: ds^2/dt"
     )
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 vp = VPSDE(0.1, 20.0)
 errs = {}
 for N in (100, 1000, 10000):
@@ -392,7 +401,7 @@ for N in (100, 1000, 10000):
     print(f"N = {N:6d}: max |log alpha_bar_i - log a(t_i)^2| = {errs[N]:.2e}")
 assert 7 < errs[100] / errs[1000] < 13 and 7 < errs[1000] / errs[10000] < 13  # O(1/N)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The Fokker–Planck equation, in 1-D
 # For $dx = F(x,t)\,dt + g(t)\,dw$ and a smooth test function $\varphi$, Itô's formula gives
 # $d\varphi(x) = \varphi'F\,dt + \tfrac12\varphi''g^2\,dt + \varphi' g\,dw$. Take expectations (the $dw$ term has mean 0):
@@ -416,7 +425,15 @@ assert 7 < errs[100] / errs[1000] < 13 and 7 < errs[1000] / errs[10000] < 13  # 
 # $p_t$ is exact (6.1): $\partial_t p$ by a central difference in $t$, the $x$-derivatives by automatic
 # differentiation. All three forms must hold to round-off; flipping the drift's sign must break them.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §4: the link to Chapter 01 (its cells are skipped).** The VE SDE has no
+# drift, so its Fokker–Planck equation (8.6) *is* a heat equation,
+# $\partial_t p = \tfrac12 g(t)^2\partial_x^2 p$: Brownian motion on the clock $\tau = s(t)^2$, the
+# heat equation that Chapter 01's random walk tends to. The notebook checks it by simulating the
+# VE SDE from a point mass. Before §5, ask what the probability-flow ODE gives that the reverse
+# SDE does not (likelihoods, deterministic inversion) and what it loses (discussion question 2).
+
+# %% slideshow={"slide_type": "skip"}
 vp_fp = VPSDE()
 mix1 = GaussianMixture(
     torch.tensor([0.4, 0.6]), torch.tensor([[-1.0], [1.2]]), torch.tensor([[[0.1]], [[0.3]]])
@@ -451,7 +468,7 @@ for t_fp in (0.1, 0.4):
         )
         assert float((lhs - bad).abs().max()) > 1e-2, f"{name}: a flipped drift must fail"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Link to Chapter 01.** There the random walk with steps $\pm\Delta x$ every $\Delta t$ tended to
 # the heat equation $\partial_t u = D\,\partial_x^2 u$ (7.2 of Chapter 01). The VE SDE has no drift, so
 # (8.6) *is* a heat equation, $\partial_t p = \tfrac12 g(t)^2\partial_x^2 p$: Brownian motion run on the clock
@@ -463,7 +480,7 @@ for t_fp in (0.1, 0.4):
 # $\tau = s(t)^2$ (Kolmogorov–Smirnov distance below its 0.1 % critical value $1.95/\sqrt n$), and the
 # variance with $\tau$ within 4 standard errors.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 ve = VESDE(0.01, 10.0)
 n_ve, n_steps_ve = N_MC // 5, 400
 xs_ve = torch.zeros(n_ve, dtype=torch.float64)
@@ -557,7 +574,7 @@ for d in range(2):
 # reverse-SDE Euler–Maruyama and PF-ODE Euler on the VP SDE it discretises), with the exact mixture
 # score and with the network trained in 05a (loaded from the cache: same config).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 config = TrainConfig(data="toy_mixture", net="mlp", steps=TRAIN_STEPS, hidden=128, depth=3)
 trained = train_denoiser(config, device=DEVICE)
 print(
@@ -565,7 +582,7 @@ print(
 )
 model = trained.model
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 schedule, vp = make_schedule("linear", 1000), VPSDE()
 tables = {}
 for label, den in (("exact score", mix.denoiser), ("trained model", model)):
@@ -593,13 +610,13 @@ display(
     viz.quality_figure(tables["trained model"], floor, title="quality vs cost: trained network")
 )
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check.** Each cell is the mean of 3 independent runs (error bars: standard errors). With the
 # exact score, deterministic DDIM reaches twice the floor within 50 evaluations; every sampler does
 # at 100 steps or more; the trained model's DDIM (η = 0) stays within 3×. These are the only claims
 # asserted: the order of the curves at equal cost is within the noise at this sample size.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 exact_rows = tables["exact score"]
 best_ddim = min(
     r["mmd"] for r in exact_rows if r["sampler"] == "ddim" and r["eta"] == 0 and r["nfe"] <= 50
@@ -613,16 +630,16 @@ assert (
     < 3 * floor
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Widget: sampler explorer with the trained network
 # The same widget as in 05a, now worth trying with `sde_em`, `pf_euler` and `pf_heun`: the ODE
 # trajectories are smooth and deterministic, the SDE ones jitter, and both end on the data.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 # NBVAL_IGNORE_OUTPUT
 viz.sampler_explorer_widget(denoiser=model)
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(viz.sampler_explorer_figure("pf_heun", 10, denoiser=model))
 display(viz.sampler_explorer_figure("sde_em", 100, denoiser=model))
 
@@ -639,11 +656,11 @@ display(viz.sampler_explorer_figure("sde_em", 100, denoiser=model))
 answer = None
 check("05.5", answer)
 
-# %% [markdown] slideshow={"slide_type": "skip"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **05.6** For the VP SDE with $\beta_{\min} = 0.1$, $\beta_{\max} = 20$, what is $s(0.3)$?
 # Answer: a float, to 6 significant digits.
 
-# %% slideshow={"slide_type": "skip"}
+# %%
 answer = None
 check("05.6", answer)
 

@@ -106,6 +106,15 @@ def draw_data(n, g):
 floor, floor_sd = data_floor(draw_data, N_EVAL, generator=gen)
 print(f"data floor (MMD between two fresh data samples of {N_EVAL}): {floor:.4f} ± {floor_sd:.4f}")
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Lecture plan (45 min; speaker notes, not projected).** The EDM model trains once and
+# is cached (`ONLY="05" make warm`). §1 one perturbation $x = s(t)(x_0 + \sigma(t)\epsilon)$ and the
+# table of families (8 min) · §2 the probability-flow ODE through the denoiser, widget (a) (10) ·
+# §4 DDIM is Euler on EDM's ODE (6) · §5 time steps and Heun (8) · §7 preconditioning and
+# training (9) · exercises 05.9 and 05.10, 05.10 done live (4). Left for reading: §3 (one model,
+# many parameterisations), §6 (churn) and widget (b), the derivative and VE time-change checks,
+# exercises 05.11–05.12.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · One perturbation for every model
 #
@@ -139,7 +148,7 @@ print(f"data floor (MMD between two fresh data samples of {N_EVAL}): {floor:.4f}
 # times $d\tau/dt$ must equal 05b's probability-flow drift (8.5) of `VESDE` at time $t$ (chain rule),
 # and $\sigma(\tau(t))$ must equal `VESDE.std(t)`.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 ve_sde, h_t = VESDE(0.01, 10.0), 1e-6
 x_ve = 2 * torch.randn(200, 2, generator=gen, dtype=F64)
 for t_ve in (0.2, 0.5, 0.9):
@@ -173,12 +182,12 @@ a, b = Flow().mean_std(tf)
 assert_close(a, 1 - tf, atol=1e-15, label="flow: s = 1 - t")
 assert_close(b, tf, atol=1e-15, label="flow: s sigma = t")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # The ODE below needs $\dot s$ and $\dot\sigma$. **Check** each family's derivatives against
 # central finite differences, and the inverse $t = \sigma^{-1}(\sigma)$ that turns a noise level into
 # a time.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 tt = torch.linspace(0.05, 0.9, 40, dtype=F64)
 h = 1e-6
 for fam in (VP(), VE(), Flow(), EDM()):
@@ -237,7 +246,7 @@ for t_ in (0.02, 0.3, 0.7, 1.0):
         label=f"EDM ODE (9.3) vs VP PF-ODE (8.5), t={t_}",
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # All four families share the noised marginals at equal $\sigma$ (up to the scale $s$), so solving
 # each one's ODE from noise must land on the data law. **Check.** Heun's method (section 4) with 18
 # steps from $\sigma_\max = 80$ and the exact denoiser reaches MMD within 2× the data floor for VP,
@@ -258,18 +267,18 @@ for name in ("VP", "flow", "EDM"):
     assert results[name] < 2 * floor, name
 assert results["VE"] > results["EDM"]
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(viz_edm.family_figure("VP"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Widget (a): family switcher.** Pick a family: $s(t)$ and $\sigma(t)$, the noised marginals at
 # three noise levels, and the ODE paths from noise (the exact denoiser, Heun).
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 # NBVAL_IGNORE_OUTPUT
 viz_edm.family_widget()
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ## 3 · One model, many parameterisations
 #
 # A network may output $D$ itself, the noise $\epsilon$, the score, Salimans & Ho's $v$ or a flow
@@ -284,7 +293,7 @@ viz_edm.family_widget()
 # **Check (9.4).** Score and $\epsilon$ agree with the mixture's own (6.2)-(6.3); $v$ and $u$ agree
 # with their definitions for known $x_0, \epsilon$; every conversion inverts.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 sigma = 0.8
 x = 2 * torch.randn(300, 2, generator=gen, dtype=F64)
 d = mix.denoiser(x, sigma)
@@ -322,7 +331,14 @@ for kind in ("x0", "score", "eps", "v", "flow"):
 #
 # **Check (9.8)** against 05a's `ddim_step`, on the linear schedule, for big and small jumps.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §4.** Misconception: "DDIM is a different model". It samples the same
+# trained network; with $\eta = 0$ one DDIM step is exactly one Euler step of EDM's ODE in
+# $\sigma$ (9.8), which the check confirms against 05a's `ddim_step`. Ask why so few steps
+# suffice: the paths are nearly straight in $\sigma$, which leads to §5's choice of time steps.
+# Then ask whether more steps always help, and come back to it with §5's quality table.
+
+# %% slideshow={"slide_type": "fragment"}
 schedule = make_schedule("linear", 1000)
 ab = schedule.alpha_bars
 x = torch.randn(400, 2, generator=gen, dtype=F64)
@@ -384,7 +400,7 @@ print(
 )
 assert -1.3 < slopes["euler"] < -0.8 and -2.4 < slopes["heun"] < -1.7
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Quality against evaluations** with the exact mixture denoiser: Euler and Heun on the
 # $\rho = 7$ grid and Heun on a uniform grid ($\rho = 1$). **Check.** Heun with $\rho = 7$ reaches
 # 2× the data floor within 40 evaluations; the uniform grid wastes its steps at large $\sigma$.
@@ -404,7 +420,7 @@ print(f"Heun (rho = 7) within 2x the floor at {best} evaluations")
 assert best <= 40
 assert rows[-1][4] > rows[-2][4]  # at 40 steps, rho = 1 is worse than rho = 7
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ## 6 · The stochastic sampler (churn)
 #
 # EDM Algorithm 2 alternates the ODE with Langevin-like "churn": at each step with
@@ -417,7 +433,7 @@ assert rows[-1][4] > rows[-2][4]  # at 40 steps, rho = 1 is worse than rho = 7
 # **Check.** With the exact denoiser the churn sampler still reaches the data law, is
 # reproducible with a seeded generator, and $S_\text{churn} = 0$ is exactly Algorithm 1.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 sig = edm_sigmas(20)
 x_T = 80.0 * torch.randn(N_EVAL, 2, generator=gen, dtype=F64)
 heun = edm_sample(mix.denoiser, x_T, sig)
@@ -440,11 +456,11 @@ churn_mmd = mmd(churn[0].x, draw_data(N_EVAL, gen))
 print(f"churn sampler: NFE {churn[0].nfe}, MMD {churn_mmd:.4f} (floor {floor:.4f})")
 assert churn_mmd < 2 * floor
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Widget (b): sampler lab.** Steps, $\rho$, Euler vs Heun and $S_\text{churn}$; the title
 # gives the evaluations and the MMD to fresh data. Its static companion:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(viz_edm.sampler_lab_figure("euler", 8, 7.0))
 
 # %% slideshow={"slide_type": "skip"}
@@ -500,7 +516,7 @@ for sigma in (0.002, 0.1, 0.5, 3.0, 80.0):
         assert_within_se(v, 1.0, math.sqrt(2 / N_MC), label=f"Var({name}) at sigma={sigma}")
     assert math.isclose(float(loss_weight(sigma, sd) * c_out**2), 1.0, rel_tol=1e-12)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Training.** The chapter's toy data have a per-coordinate standard deviation of about 1.1, so we
 # use $\sigma_\text{data} = 1$, $P_\text{mean} = -1.2$, $P_\text{std} = 1.2$, part 1's MLP inside
 # `EDMPrecond` and part 1's training loop (registered as objective `"edm"`, network `"edm_mlp"`,
@@ -520,13 +536,13 @@ res = train_denoiser(cfg, device=DEVICE)
 model = res.model
 print(f"from cache: {res.from_cache}; final loss {float(res.losses[-200:].mean()):.4f}")
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (9.6).** On fresh data the trained network's weighted loss lies between the exact
 # denoiser's (the minimum) and that of the skip-only model $F = 0$ (which is optimal only for
 # Gaussian data of std $\sigma_\text{data}$).
 
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 class ExactF(torch.nn.Module):
     """The raw network F* = (D* - c_skip x) / c_out of the exact denoiser D* (eq. 9.5)."""
 
@@ -554,7 +570,7 @@ losses = {
 print("weighted loss (9.6): " + ", ".join(f"{name} {value:.4f}" for name, value in losses.items()))
 assert losses["exact"] - 0.01 < losses["trained"] < losses["F = 0"]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Sampling the trained model with Heun on the $\rho = 7$ grid (the same code as the exact
 # denoiser; only $D$ changed):
 
@@ -582,12 +598,12 @@ display(viz_edm.sampler_lab_figure("heun", 18, 7.0, denoiser=model.float()))
 answer = None
 check("05.9", answer)
 
-# %% [markdown] slideshow={"slide_type": "skip"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **05.10** Write `precond(sigma, sigma_data)` returning `(c_skip, c_out, c_in)` of (9.5).
 # Answer: a function `precond(sigma, sigma_data) -> (c_skip, c_out, c_in), three floats`, to 9
 # significant digits.
 
-# %% slideshow={"slide_type": "skip"}
+# %%
 answer = None
 check("05.10", answer)
 

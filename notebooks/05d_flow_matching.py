@@ -98,6 +98,14 @@ def exact_v(x, t):
 floor, floor_sd = data_floor(draw_data, N_EVAL, generator=gen)
 print(f"data floor (MMD between two fresh data samples of {N_EVAL}): {floor:.4f} ± {floor_sd:.4f}")
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Lecture plan (45 min; speaker notes, not projected).** The trained velocity and the
+# reflow model come from the cache (`ONLY="05" make warm`). §1 conditional paths (5 min) · §2 the
+# marginal velocity and the continuity equation (10) · §3 conditional flow matching and training
+# (8) · §4 straightness and the number of steps (7) · §5 reflow and the flow-steps widget (10) ·
+# exercises 05.13 and 05.14, 05.14 done live (5). Skipped: the listing, the continuity-equation
+# and transport checks, the reflow training set-up, exercise 05.15.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · Conditional paths
 #
@@ -172,7 +180,7 @@ for t in (0.2, 0.5, 0.8):
         label=f"(10.2) = (9.3) for the flow family, t={t}",
     )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **The marginal velocity generates $p_t$.** A velocity field $v$ moves a density by the
 # **continuity equation** (mass conservation: the change of mass in a region is the flux through
 # its boundary; divergence theorem)
@@ -188,7 +196,7 @@ for t in (0.2, 0.5, 0.8):
 # density (6.1) with $a = 1-t$, $s = t$, and $\nabla\cdot(p_t v)$ by automatic differentiation of the exact
 # velocity (10.2). A wrong field (the velocity at a shifted time) must break the balance.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 x_ce = 1.5 * torch.randn(200, 2, generator=gen, dtype=F64)
 
 
@@ -238,6 +246,12 @@ assert mmd64 < 2 * floor
 # **Check (10.3).** For three different fields the gap $L_\text{CFM} - L_\text{FM}$ is the same
 # constant, up to Monte Carlo error (same samples for all three).
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §3.** Misconception: "flow matching regresses the marginal velocity". It
+# regresses the *conditional* velocity $x_1 - x_0$, which is known for every pair; (10.3) shows
+# that its least-squares solution is the marginal velocity all the same, exactly as denoising
+# score matching (7.3) recovers the score. The check: three different fields, one constant gap.
+
 # %%
 n = N_MC // 4
 tq = torch.rand(n, generator=gen, dtype=F64).clamp(min=1e-3)
@@ -259,7 +273,7 @@ for g_ in gaps[1:]:
     diff = g_ - gaps[0]
     assert_within_se(diff.mean(), 0.0, float(diff.std()) / math.sqrt(n), label="gap difference")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Training.** `cfm_loss` draws $t\sim U(0,1)$ and $x_1\sim\mathcal N(0,I)$ per batch; part 1's MLP
 # conditioned on $t$ (`VelocityNet`), part 1's training loop (objective `"cfm"`, network
 # `"velocity_mlp"`, cached by config).
@@ -294,7 +308,7 @@ assert loss_exact - 0.01 < loss_trained < loss_exact + 0.1
 # bends the marginal paths. **Check.** The exact flow's $S$ is far from zero, and one Euler step is
 # far from the data law (more than 5× the floor) while 32 steps reach 2× the floor for the exact flow.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 z = torch.randn(N_EVAL, 2, generator=gen)
 ref = draw_data(N_EVAL, gen)
 S_exact = straightness(exact_v, z, 64)
@@ -356,7 +370,7 @@ print(
 )
 assert max(abs(z) for z in z_cov) > 10
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 cfg_rf = TrainConfig(
     data="toy_mixture_reflow",
     net="velocity_mlp",
@@ -381,27 +395,28 @@ print("reflow", [round(q, 4) for q in quality["reflow"]], "for k = 1, 2, 4, 8, 3
 assert S_reflow < 0.1 * S_exact
 assert quality["reflow"][0] < quality["exact"][0] / 3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Side by side: one Euler step of the exact flow (every sample lands in the same place; see
 # exercise 05.14) and of the reflowed flow.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 display(viz_flow.flow_steps_figure(1, "exact"))
 display(viz_flow.flow_steps_figure(1, "reflow", velocities={"reflow": reflow_model}))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Widget (c): flow steps.** Number of Euler steps $k$ and the flow (exact marginal or
 # reflowed): $k$-step paths against the 64-step ones (dashed), samples, MMD and straightness.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 # NBVAL_IGNORE_OUTPUT
 viz_flow.flow_steps_widget({"reflow": reflow_model, "trained": flow_model})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # **Reflow is not free.** The pairs cost an ODE solve each, and a learned reflow inherits the
 # errors of the flow it distils; the new coupling is straighter, not exact. In practice one or
 # two reflows, possibly followed by distillation, give few-step samplers (Liu et al. 2023).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # `check(id, answer)` says right or wrong (never the value); `hint("05.13")` gives hints one
@@ -415,7 +430,7 @@ viz_flow.flow_steps_widget({"reflow": reflow_model, "trained": flow_model})
 answer = None
 check("05.13", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **05.14** With the exact marginal velocity of the toy mixture, where does **one** Euler step from
 # $t = 1$ to $t = 0$ send every starting point? Give the 2-vector.
 # Answer: a vector of 2 floats, to 6 significant digits.
@@ -424,12 +439,12 @@ check("05.13", answer)
 answer = None
 check("05.14", answer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **05.15** 1-D data $\mathcal N(0, c^2)$ with $c = 0.5$: the exact flow is
 # $z_t = x_1\sqrt{(1-t)^2c^2 + t^2}$. Compute its straightness $S$ (10.6) to 3 significant digits.
 # Answer: a float, to 3 significant digits.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 answer = None
 check("05.15", answer)
 

@@ -97,6 +97,15 @@ def perturbed(module, seed, scale=0.5):
     return module
 
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Lecture plan (45 min; speaker notes, not projected).** The flows train once and are
+# cached (`ONLY="06" make warm`). §1 change of variables and the cost of a determinant (8 min) ·
+# §2 NICE's additive coupling (6) · §3 RealNVP's affine coupling (7) · §4 Glow: actnorm and the
+# invertible 1×1 convolution (7) · §6 maximum likelihood against the entropy, widget (a) (10) ·
+# exercise 06.1 live (4) · summary (3). Skipped: listings, the LU log-det check, §5 (permutations
+# and the whole flow), widget (b), §7 (the digits; the notebook page shows the samples),
+# exercises 06.2–06.5.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · Change of variables and the cost of a determinant
 #
@@ -120,14 +129,14 @@ normal = torch.distributions.Normal(
 )
 assert_close(via_11, normal.log_prob(x[:, 0]), label="(1.1) in 1-D")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Why not any network?** For a general $f$ on $\mathbb R^d$ the log-det needs the full
 # Jacobian ($d$ backward passes) and an LU factorisation, $O(d^3)$ per sample (1.5). Below: the
 # measured time of one `slogdet` against $d$; the check asserts the cost grows faster than
 # $d^{1.5}$ between the two largest sizes (a cubic law predicts $d^3$). For an 8×8 image
 # $d = 64$ is fine, for a 256×256×3 image $d \approx 2\times 10^5$ it is hopeless.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 times = logdet_timing(TIMING_DIMS, repeats=7)
 for d, t in zip(TIMING_DIMS, times, strict=True):
     print(f"d = {d:5d}: slogdet {1e3 * t:8.3f} ms")
@@ -135,7 +144,7 @@ slope = math.log(times[-1] / times[-3]) / math.log(TIMING_DIMS[-1] / TIMING_DIMS
 print(f"log-log slope between d = {TIMING_DIMS[-3]} and {TIMING_DIMS[-1]}: {slope:.2f}")
 assert slope > 1.5, slope
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # The brute-force route is still our referee. `jacobian_logdet` computes the full Jacobian by
 # autograd, one sample at a time, and its log-determinant:
 
@@ -153,6 +162,13 @@ display(show_source(jacobian_logdet))
 # triangular: $\log|\det| = 0$ whatever the network $m$, and the inverse is
 # $x_b = z_b - m(z_a)$. Volume-preserving layers cannot shrink or stretch, so NICE ends with a
 # diagonal **scaling** $z = x\odot e^{s}$, $\log|\det| = \sum_i s_i$ (2.2).
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §2.** Two misconceptions. "Any network can be a flow layer": it must be
+# invertible with a tractable Jacobian determinant; a coupling makes the Jacobian triangular, so
+# the log-det is a sum over the diagonal instead of §1's full Jacobian and LU factorisation
+# (discussion question 1). "Additive coupling cannot change volume, so NICE cannot fit
+# densities": the final scaling layer carries the volume change (2.2).
 
 # %% slideshow={"slide_type": "skip"}
 display(show_source(AdditiveCoupling.forward, "additive"))
@@ -262,7 +278,7 @@ assert_close(
 )
 assert_close(invconv.inverse(zi)[0], img, rtol=1e-10, label="1x1 conv inverse")
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ## 5 · Permutations and the whole flow
 #
 # A coupling leaves $x_a$ untouched, so consecutive couplings must change roles: NICE
@@ -273,11 +289,11 @@ assert_close(invconv.inverse(zi)[0], img, rtol=1e-10, label="1x1 conv inverse")
 # %% slideshow={"slide_type": "skip"}
 display(show_source(Flow.log_prob, "log-prob"))
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # **Check (1.2).** For each family with random weights, the summed log-det equals the
 # brute-force log-det of the whole composed map, and the inverse recovers the input.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 x3 = torch.randn(4, 3, generator=gen, dtype=torch.float64)
 for family in ("nice", "realnvp", "glow"):
     flow = perturbed(make_flow(family, 3, 3, hidden=16, seed=5).double(), 6, 0.3)
@@ -321,7 +337,7 @@ H = mixture_entropy(mix)
 h_mc, h_se = mixture_entropy_mc(mix, 100_000, generator=gen)
 assert_within_se(h_mc, H, h_se, label=f"H({data}) grid vs Monte Carlo")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # The flows train with Chapter 05's loop (progress bar, Ctrl-C keeps the model, a checksummed
 # cache keyed by the config): `train_flow` hands it this loss.
 
@@ -344,33 +360,33 @@ for family, (_, nll, se) in results.items():
 # is never negative) and every trained flow has learned something: it beats the untrained
 # flow by more than half a nat.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 for family, (_, nll, se) in results.items():
     assert nll > H - 4 * se, (family, nll, H)
     assert nll < identity_nll - 0.5, (family, nll, identity_nll)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Widget (a): a Gaussian deforming into the data, layer by layer
 #
 # Base samples $z \sim \mathcal N(0, I)$ (coloured by their angle) pushed back through the
 # trained RealNVP's inverse layers one at a time; the title shows the running mean log-det,
 # the grey lines the exact data density.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(viz.layer_by_layer_figure(results["realnvp"][0], len(results["realnvp"][0].layers), mix))
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 # NBVAL_IGNORE_OUTPUT
 viz.layer_by_layer_widget(results["realnvp"][0], mix)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ### Widget (b): density explorer
 #
 # Family and number of layers → the learned density beside the exact one, with the held-out
 # NLL against the entropy. Each new choice trains once (a few seconds in fast mode), then
 # comes from the cache.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 display(viz.density_figure("glow", data, N_LAYERS, steps=TRAIN_STEPS, n_eval=N_EVAL))
 
 # %% slideshow={"slide_type": "skip"}
@@ -379,7 +395,7 @@ viz.density_explorer_widget(
     steps=TRAIN_STEPS, n_layers=N_LAYERS, n_eval=runtime.pick(fast=500, full=5000)
 )
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ## 7 · Dequantisation and the 8×8 digits
 #
 # Pixels are discrete, $v \in \{0,\dots,16\}^{64}$: a density model can put infinite density on
@@ -391,7 +407,7 @@ viz.density_explorer_widget(
 # **Check (6.2).** For a 1-D $\mathcal N(0,1)$ density and 5 bins on $[-2, 2)$ the exact bin
 # masses (from the CDF) lie above the Monte Carlo bound, and close to it.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 levels = torch.arange(5, dtype=torch.float64)[:, None].repeat(20_000, 1)
 y, log_vol = dequantize(levels, 5, low=-2.0, high=2.0, generator=gen)
 normal = torch.distributions.Normal(0.0, 1.0)
@@ -401,12 +417,12 @@ bounds = torch.stack([normal.log_prob(y[levels[:, 0] == k]).mean() for k in rang
 print("log P(v):", log_mass.numpy().round(4), "\nbound:   ", bounds.numpy().round(4))
 assert torch.all(bounds <= log_mass + 1e-3) and torch.all(bounds > log_mass - 0.2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "skip"}
 # A Glow flow on the 64-dimensional dequantised digits (a short run in fast mode, a long one in
 # full mode). Its loss is the continuous NLL; (6.2) turns it into a bound on the discrete NLL,
 # reported in bits per pixel.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 cfg_digits = FlowConfig(
     family="glow", data="digits", n_layers=DIGIT_LAYERS, hidden=128, steps=DIGIT_STEPS, lr=1e-3
 )

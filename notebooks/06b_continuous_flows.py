@@ -91,6 +91,14 @@ def velocity(x, t):
     return mixture_velocity(mix, x, t)
 
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Lecture plan (45 min; speaker notes, not projected).** The trained flow-matching
+# CNF is cached (`ONLY="06" make warm`). §1 the instantaneous change of variables (10 min) · §2
+# the trace, exact vs Hutchinson (10) · §3 the CNF log-likelihood as one augmented ODE solve (9) ·
+# §4 flow matching is a CNF: the exact flow, the trained model, the flow-steps widget (11) ·
+# exercise 06.6 live (5). Skipped: listings, Hutchinson on a velocity field, the NLL-vs-entropy
+# check of the trained CNF, exercises 06.7–06.9.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · The instantaneous change of variables
 #
@@ -124,7 +132,7 @@ for t in (0.1, 0.5, 0.9):
     )
     assert res.abs().max() < 1e-8 and wrong.abs().max() > 0.05
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **The same result by Jacobians.** $J_t = \partial x_t/\partial x_0$ obeys
 # $\dot J = (\partial v/\partial x)J$, and Jacobi's formula gives
 # $\frac{d}{dt}\log|\det J_t| = \operatorname{tr}(J^{-1}\dot J) = \operatorname{tr}(\partial v/\partial x)$:
@@ -136,7 +144,7 @@ for t in (0.1, 0.5, 0.9):
 # a nonlinear field, autograd differentiates through an RK4 solve to get $J_1$, compared with
 # the integrated trace that `cnf_log_likelihood` accumulates.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 B = torch.tensor([[0.3, -1.0, 0.2], [0.8, -0.4, 0.0], [0.1, 0.5, -0.7]], dtype=torch.float64)
 assert_close(
     torch.linalg.slogdet(torch.linalg.matrix_exp(0.7 * B))[1],
@@ -179,6 +187,13 @@ display(show_source(divergence_exact, "exact-trace"))
 # $\operatorname{Var} = 4\sum_{i<j}S_{ij}^2 = \sum_{i\ne j}(A_{ij}^2 + A_{ij}A_{ji})$. Gaussian probes:
 # $\operatorname{Var} = 2\|S\|_F^2 = \|A\|_F^2 + \operatorname{tr}(A^2)$. (For a non-symmetric $A$ the
 # familiar $2\|A\|_F^2 - 2\sum_i A_{ii}^2$ is wrong.)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **Notes for §2.** Misconception: "Hutchinson's estimator is biased". It is unbiased for
+# any probe with $\mathbb E[\varepsilon\varepsilon^\top] = I$ (7.5); only its variance depends on
+# the probe law (7.6), and the check asserts both. Point at the trap in the last sentence: the
+# familiar variance formula holds for symmetric matrices only. Do not work out the variance for
+# the exercise's matrix here: that is the live exercise 06.6.
 
 # %% slideshow={"slide_type": "skip"}
 display(show_source(divergence_hutchinson, "hutchinson"))
@@ -274,7 +289,7 @@ assert_close(logp, exact, rtol=0, atol=1e-5, label="CNF of the exact flow vs the
 no_divergence = -0.5 * (z**2).sum(1) - math.log(2 * math.pi)
 assert (no_divergence - exact).abs().max() > 0.3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **A trained flow-matching model.** The same objective as Chapter 05 (10.3), through the same
 # cached training loop; its exact held-out NLL by (7.4), against the entropy of the data.
 
@@ -303,19 +318,19 @@ assert fm_nll - H < 0.5
 # %% [markdown]
 # The trained CNF's density (every grid point is one ODE solve) beside the exact one:
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 display(
     viz.density_figure(
         "cnf", "toy_mixture", 1, steps=FM_STEPS, n_eval=N_EVAL, grid=40, batch_size=512, lr=3e-3
     )
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Widget.** The exact mixture flow of section 4 integrated with $k$ Euler steps instead of an
 # adaptive solver (Chapter 05d's widget): move $k$ to see what the discretisation does to the
 # samples. The likelihoods above use an adaptive solve with tight tolerances instead.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 # NBVAL_IGNORE_OUTPUT
 viz_flow.flow_steps_widget(n=N_EVAL)
 
