@@ -86,12 +86,14 @@ bench: setup-test
 	@set -e; for script in benchmarks/*.py; do echo "# $$script"; $(BIN)/python $$script; done
 
 # Mutation testing of the formula modules (slow; not part of make test). MODULE=randomwalk/genfun.py
-# runs one module; MUTATION_JOBS sets the parallel workers (default: the CPU count).
+# runs one module; MUTATION_JOBS sets the parallel workers (default: the CPU count); RESUME=1
+# keeps the earlier run and re-tests only its survivors (after adding tests).
 MODULE ?=
 MUTATION_JOBS ?=
+RESUME ?=
 mutation: setup-test
 	$(BIN)/python scripts/mutation.py $(if $(MODULE),--module $(MODULE)) \
-	  $(if $(MUTATION_JOBS),--max-children $(MUTATION_JOBS))
+	  $(if $(MUTATION_JOBS),--max-children $(MUTATION_JOBS)) $(if $(filter 1,$(RESUME)),--resume)
 
 # The executed website (chapter pages, worked solutions, slides, index) in build/site: fast
 # sizes by default, FULL=1 for full sizes; ONLY="01 04a" limits it to some notebooks.

@@ -19,6 +19,13 @@ with them counted as killed. Usage::
     python scripts/mutation.py                                   # every module
     python scripts/mutation.py --module randomwalk/genfun.py     # one module
     python scripts/mutation.py --max-children 2 --fail-under 90
+    python scripts/mutation.py --module randomwalk/genfun.py --resume   # after adding tests
+
+``--resume`` keeps a module's earlier scratch run: it refreshes the package and the tests
+in it, tests every mutant without a result (new or changed functions), then re-tests only
+the earlier survivors. Tests only ever get added, so a mutant killed before stays killed,
+and the table is the one a full run would print; after deleting or weakening a test, run
+without ``--resume``.
 """
 
 from __future__ import annotations
@@ -166,17 +173,20 @@ def mutmut_section(module: str, tests: str) -> str:
     )
 
 
-def prepare_scratch(module: str, tests: str) -> Path:
-    """A fresh scratch copy for one module's run: package, its tests, pyproject + config."""
+def prepare_scratch(module: str, tests: str, resume: bool = False) -> Path:
+    """The scratch copy for one module's run: package, its tests, pyproject + config.
+
+    Fresh unless ``resume``, which refreshes the files of an earlier run's copy in place
+    and keeps mutmut's results (``mutants/``)."""
     scratch = SCRATCH / module_slug(module)
-    if scratch.exists():
+    if scratch.exists() and not resume:
         shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
+    scratch.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-    shutil.copytree(ROOT / PACKAGE, scratch / PACKAGE, ignore=ignore)
-    (scratch / "tests").mkdir()
+    shutil.copytree(ROOT / PACKAGE, scratch / PACKAGE, ignore=ignore, dirs_exist_ok=True)
+    (scratch / "tests").mkdir(exist_ok=True)
     shutil.copy2(ROOT / "tests" / "conftest.py", scratch / "tests" / "conftest.py")
-    shutil.copytree(ROOT / tests, scratch / tests, ignore=ignore)
+    shutil.copytree(ROOT / tests, scratch / tests, ignore=ignore, dirs_exist_ok=True)
     for pattern in EXCLUDED_TESTS:
         for path in scratch.glob(pattern):
             path.unlink()
@@ -187,32 +197,10 @@ def prepare_scratch(module: str, tests: str) -> Path:
     return scratch
 
 
-def run_module(
-    module: str, tests: str, max_children: int, equivalents: dict[str, str]
-) -> ModuleResult:
-    """Mutate one module in its scratch copy and read back the status of every mutant."""
-    scratch = prepare_scratch(module, tests)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the mutants import
-    env.update(WORKER_ENV)
-    mutmut = [sys.executable, "-m", "mutmut"]
-    print(f"== {module}: mutmut in {scratch.relative_to(ROOT)} with {tests}", flush=True)
-    start = time.monotonic()
-    log = scratch / "mutmut-run.log"
-    with log.open("w") as out:
-        run = subprocess.run(
-            [*mutmut, "run", "--max-children", str(max_children)],
-            cwd=scratch,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    seconds = time.monotonic() - start
-    if run.returncode != 0:
-        print(log.read_text()[-4000:], file=sys.stderr)
-        raise RuntimeError(f"mutmut run failed for {module} (exit {run.returncode}); log: {log}")
+def read_statuses(scratch: Path, env: dict[str, str], module: str) -> dict[str, str]:
+    """{mutant name: status} of one module's mutants, from ``mutmut results``."""
     listing = subprocess.run(
-        [*mutmut, "results", "--all", "true"],
+        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
         cwd=scratch,
         env=env,
         capture_output=True,
@@ -221,7 +209,50 @@ def run_module(
     ).stdout
     statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", listing, flags=re.M))
     prefix = f"{PACKAGE}.{module_slug(module)}."
-    statuses = {name: s for name, s in statuses.items() if name.startswith(prefix)}
+    return {name: s for name, s in statuses.items() if name.startswith(prefix)}
+
+
+def run_mutmut(scratch: Path, env: dict[str, str], module: str, args: list[str]) -> None:
+    """``mutmut run <args>`` in the scratch copy, its output appended to mutmut-run.log."""
+    log = scratch / "mutmut-run.log"
+    with log.open("a") as out:
+        run = subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", *args],
+            cwd=scratch,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if run.returncode != 0:
+        print(log.read_text()[-4000:], file=sys.stderr)
+        raise RuntimeError(f"mutmut run failed for {module} (exit {run.returncode}); log: {log}")
+
+
+def run_module(
+    module: str,
+    tests: str,
+    max_children: int,
+    equivalents: dict[str, str],
+    resume: bool = False,
+) -> ModuleResult:
+    """Mutate one module in its scratch copy and read back the status of every mutant."""
+    scratch = prepare_scratch(module, tests, resume)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the mutants import
+    env.update(WORKER_ENV)
+    print(f"== {module}: mutmut in {scratch.relative_to(ROOT)} with {tests}", flush=True)
+    start = time.monotonic()
+    workers = ["--max-children", str(max_children)]
+    resumable = resume and (scratch / "mutants").is_dir()
+    earlier = read_statuses(scratch, env, module) if resumable else {}
+    # every mutant without a result: all of them on a fresh copy, new or changed ones on resume
+    run_mutmut(scratch, env, module, workers)
+    survivors = sorted(name for name, status in earlier.items() if status not in DETECTED)
+    if survivors:  # named mutants are re-tested even though they have a result
+        run_mutmut(scratch, env, module, [*workers, *survivors])
+    seconds = time.monotonic() - start
+    statuses = read_statuses(scratch, env, module)
+    prefix = f"{PACKAGE}.{module_slug(module)}."
     mine = {name for name in equivalents if name.startswith(prefix)}
     stale = sorted(name for name in mine if statuses.get(name) != "survived")
     for name in stale:
@@ -265,13 +296,18 @@ def main(argv: list[str] | None = None) -> int:
         default=90.0,
         help="exit 1 when a module's score with equivalents is below this (percent)",
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the earlier run's results; re-test only its survivors and new mutants",
+    )
     args = parser.parse_args(argv)
     if args.max_children < 1:
         parser.error(f"--max-children must be >= 1, got {args.max_children}")
     equivalents = read_equivalents()
     results = []
     for module in args.module or list(MODULES):
-        result = run_module(module, MODULES[module], args.max_children, equivalents)
+        result = run_module(module, MODULES[module], args.max_children, equivalents, args.resume)
         print(
             f"   {result.total} mutants in {result.seconds:.0f} s; score {result.score():.1f} %",
             flush=True,
