@@ -86,6 +86,11 @@ def test_ruin_bad_input():
         expected_duration(1, 10, 1.0)
     with pytest.raises(ValueError, match="n_games must be >= 1"):
         simulate_ruin(1, 3, 0.5, 0)
+    # the start is named in both errors: below the lower end and not an integer
+    with pytest.raises(ValueError, match="^k must be >= 0, got -1$"):
+        win_probability(-1, 10, 0.5)
+    with pytest.raises(TypeError, match="^k must be an int, got float 1.5$"):
+        expected_duration(1.5, 10, 0.5)
 
 
 def test_heat_kernel_solves_heat_equation_and_is_normalised():
