@@ -22,7 +22,6 @@ from torch import nn
 
 from course_lib.diffusion.edm import (
     EDM,
-    PREDICTIONS,
     VE,
     VP,
     EDMPrecond,
@@ -30,12 +29,10 @@ from course_lib.diffusion.edm import (
     edm_loss,
     edm_sample,
     edm_sigmas,
-    from_denoised,
     loss_weight,
     ode_derivative,
     precond_coefficients,
     stochastic_sample,
-    to_denoised,
 )
 from course_lib.diffusion.schedules import (
     SPACINGS,
@@ -271,7 +268,10 @@ def test_precond_coefficients_match_table_1(sd):
         loss_weight(torch.tensor(sig, dtype=F64), sd).numpy(), lam, rtol=1e-12
     )
     default = precond_coefficients(0.3)
-    assert all(math.isclose(float(a), b, rel_tol=1e-13) for a, b in zip(default, _table1(0.3, 0.5)))
+    assert all(
+        math.isclose(float(a), b, rel_tol=1e-13)
+        for a, b in zip(default, _table1(0.3, 0.5), strict=True)
+    )
     assert math.isclose(float(loss_weight(0.3)), (0.09 + 0.25) / (0.15**2), rel_tol=1e-12)
 
 
@@ -386,7 +386,7 @@ X0 = [1.7, -2.4]  # two one-dimensional samples
 def _heun_by_hand(x: float, sig: list[float], heun: bool) -> float:
     """EDM Algorithm 1 for sigma(t) = t, s = 1: d = (x - D)/t, Euler, then the trapezoid
     unless t_{i+1} = 0."""
-    for t, tn in zip(sig[:-1], sig[1:]):
+    for t, tn in zip(sig[:-1], sig[1:], strict=True):
         d = (x - _d(x, t)) / t
         xe = x + (tn - t) * d
         if heun and tn > 0:
@@ -452,7 +452,7 @@ def test_algorithm_1_on_the_flow_family_by_hand():
     )
     assert out.nfe == 3 and math.isclose(float(out.x), x, rel_tol=1e-12)
     assert [c["t"] for c in seen] == pytest.approx([0.75, 1 / 3], rel=1e-14)
-    for c, xi, s_, t in zip(seen, xs, sig, ts):
+    for c, xi, s_, t in zip(seen, xs[:2], sig[:2], ts[:2], strict=True):
         assert math.isclose(float(c["denoised"]), _d(xi / (1 - t), s_), rel_tol=1e-10)
     assert math.isclose(
         float(ode_derivative(_denoiser, Flow(), torch.tensor([[0.9]], dtype=F64), 0.4)),
@@ -508,7 +508,7 @@ def test_algorithm_2_replayed_by_hand(churn, tmin, tmax, snoise):
     gam = [min(churn / 3, math.sqrt(2) - 1) if tmin <= t <= tmax else 0.0 for t in sig[:-1]]
     assert [c["sigma"] for c in seen] == sig[:-1]
     assert [c["sigma_hat"] for c in seen] == pytest.approx(
-        [t * (1 + g) for t, g in zip(sig, gam)], rel=1e-14
+        [t * (1 + g) for t, g in zip(sig[:-1], gam, strict=True)], rel=1e-14
     )
     c0 = seen[0]
     x_hat0 = X0[0] + math.sqrt(c0["sigma_hat"] ** 2 - 4.0) * snoise * zs[0]
