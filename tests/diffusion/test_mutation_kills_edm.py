@@ -688,3 +688,37 @@ def test_ve_flow_edm_families_by_hand():
         fl.sigma(1.0)
     with pytest.raises(ValueError, match=r"d sigma/dt = 1/\(1 - t\)\^2 is infinite at t = 1"):
         fl.dsigma(1.0)
+
+
+# ---------------------------------------------------------------- devices (CUDA only)
+@pytest.mark.gpu
+def test_schedules_grids_samplers_and_loss_on_the_requested_device():
+    """Every device= and .to(device) of the two modules: tensors are made where asked, and a CPU
+    generator drives a CUDA computation to the CPU's numbers (the device-dropping mutants that
+    a CPU-only run cannot see)."""
+    dev = torch.device("cuda")
+    assert linear_betas(100, device=dev).device.type == "cuda"
+    assert cosine_betas(100, device=dev).device.type == "cuda"
+    sch = make_schedule("cosine", 50, device=dev)
+    assert sch.betas.device.type == "cuda" and sch.sigmas().device.type == "cuda"
+    for spacing in SPACINGS:
+        assert sch.timesteps(10, spacing).device.type == "cuda", spacing
+    assert sch.timesteps(50, "quadratic").device.type == "cuda"  # the refill branch
+    moved = make_schedule("linear", 50).to(dev)
+    assert moved.betas.device.type == "cuda" and moved.betas.dtype == F64
+    assert edm_sigmas(5, device=dev).device.type == "cuda"
+    assert edm_sigmas(1, device=dev).device.type == "cuda"
+    sig = edm_sigmas(3, sigma_min=0.1, sigma_max=2.0)
+    x = torch.randn(4, 2, generator=_gen(1), dtype=F64)
+    for fam in (None, Flow()):
+        cpu = edm_sample(_denoiser, x, sig, family=fam).x
+        gpu = edm_sample(_denoiser, x.to(dev), sig, family=fam).x
+        assert gpu.device.type == "cuda" and torch.allclose(gpu.cpu(), cpu, rtol=1e-10)
+    cpu = stochastic_sample(_denoiser, x, sig, S_churn=1.0, generator=_gen(2)).x
+    gpu = stochastic_sample(_denoiser, x.to(dev), sig, S_churn=1.0, generator=_gen(2)).x
+    assert gpu.device.type == "cuda" and torch.allclose(gpu.cpu(), cpu, rtol=1e-10)
+    model = EDMPrecond(_Affine(), 0.7).double()
+    loss_cpu = edm_loss(model, x, generator=_gen(3))
+    loss_gpu = edm_loss(model.to(dev), x.to(dev), generator=_gen(3))
+    assert loss_gpu.device.type == "cuda"
+    assert math.isclose(float(loss_gpu), float(loss_cpu), rel_tol=1e-10)
