@@ -22,6 +22,7 @@ from torch import nn
 
 from course_lib.diffusion.edm import (
     EDM,
+    PREDICTIONS,
     VE,
     VP,
     EDMPrecond,
@@ -29,10 +30,12 @@ from course_lib.diffusion.edm import (
     edm_loss,
     edm_sample,
     edm_sigmas,
+    from_denoised,
     loss_weight,
     ode_derivative,
     precond_coefficients,
     stochastic_sample,
+    to_denoised,
 )
 from course_lib.diffusion.schedules import (
     SPACINGS,
@@ -722,3 +725,66 @@ def test_schedules_grids_samplers_and_loss_on_the_requested_device():
     loss_gpu = edm_loss(model.to(dev), x.to(dev), generator=_gen(3))
     assert loss_gpu.device.type == "cuda"
     assert math.isclose(float(loss_gpu), float(loss_cpu), rel_tol=1e-10)
+
+
+# ---------------------------------------------------------------- predictions (9.4)
+def test_predictions_by_hand_with_per_sample_sigma():
+    """eps = (x - D)/sigma, score = (D - x)/sigma^2, v = alpha eps - sigma_vp D with alpha =
+    1/sqrt(1 + sigma^2), sigma_vp = sigma/sqrt(1 + sigma^2), flow u = x_1 - x_0 = eps - D; one
+    sigma per sample; 'x0' is D itself and needs no sigma (sigma = 0 allowed)."""
+    x = torch.tensor([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]], dtype=F64)
+    d = torch.tensor([[0.2, -0.7], [1.1, 0.4], [-0.3, -0.9]], dtype=F64)
+    sigma = torch.tensor([0.5, 2.0, 4.0], dtype=F64)
+    got = {k: from_denoised(k, d, x, sigma) for k in PREDICTIONS}
+    for b in range(3):
+        s = float(sigma[b])
+        alpha, s_vp = 1 / math.sqrt(1 + s**2), s / math.sqrt(1 + s**2)
+        for j in range(2):
+            xv, dv = float(x[b, j]), float(d[b, j])
+            eps = (xv - dv) / s
+            expected = {
+                "x0": dv,
+                "eps": eps,
+                "score": (dv - xv) / s**2,
+                "v": alpha * eps - s_vp * dv,
+                "flow": eps - dv,
+            }
+            for k in PREDICTIONS:
+                assert math.isclose(float(got[k][b, j]), expected[k], rel_tol=1e-12), k
+                back = to_denoised(k, got[k], x, sigma)[b, j]
+                assert math.isclose(float(back), dv, rel_tol=1e-12, abs_tol=1e-14), k
+    assert PREDICTIONS == ("x0", "score", "eps", "v", "flow")
+    assert torch.equal(from_denoised("x0", d, x, 0.0), d)
+    assert torch.equal(to_denoised("x0", d, x, 0.0), d)
+
+
+@pytest.mark.parametrize("kind", ["score", "eps", "v", "flow"])
+def test_predictions_refuse_sigma_zero_by_name(kind):
+    """sigma = 0 is refused for every prediction that divides by it (both directions)."""
+    x = torch.ones(2, 2, dtype=F64)
+    msg = f"the {kind!r} prediction needs sigma > 0"
+    with pytest.raises(ValueError, match=msg):
+        from_denoised(kind, x, x, torch.tensor([1.0, 0.0], dtype=F64))
+    with pytest.raises(ValueError, match=msg):
+        to_denoised(kind, x, x, 0.0)
+    with pytest.raises(ValueError, match="sigma"):
+        to_denoised(kind, x, x, -1.0)
+
+
+def test_prediction_checks_name_what_is_wrong():
+    """Unknown kind, mismatched shapes and 1-D inputs are refused with their messages."""
+    x = torch.zeros(3, 2, dtype=F64)
+    with pytest.raises(
+        ValueError, match=r"kind must be one of \('x0', 'score', 'eps', 'v', 'flow'\), got 'noise'"
+    ):
+        to_denoised("noise", x, x, 1.0)
+    with pytest.raises(
+        ValueError, match=r"denoised and x must have the same shape, got torch.Size\(\[3, 3\]\)"
+    ):
+        from_denoised("eps", torch.zeros(3, 3, dtype=F64), x, 1.0)
+    with pytest.raises(ValueError, match=r"pred and x must have the same shape"):
+        to_denoised("x0", torch.zeros(3, 3, dtype=F64), x, 1.0)
+    with pytest.raises(ValueError, match=r"x must have at least 2 dimension\(s\)"):
+        from_denoised("x0", torch.zeros(3, dtype=F64), torch.zeros(3, dtype=F64), 1.0)
+    with pytest.raises(ValueError, match=r"pred must have at least 2 dimension\(s\)"):
+        to_denoised("eps", torch.zeros(3, dtype=F64), x, 1.0)
