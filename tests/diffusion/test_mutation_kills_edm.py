@@ -788,3 +788,39 @@ def test_prediction_checks_name_what_is_wrong():
         from_denoised("x0", torch.zeros(3, dtype=F64), torch.zeros(3, dtype=F64), 1.0)
     with pytest.raises(ValueError, match=r"pred must have at least 2 dimension\(s\)"):
         to_denoised("eps", torch.zeros(3, dtype=F64), x, 1.0)
+
+
+def test_ve_and_edm_times_beyond_one_and_vp_clamp():
+    """VE and EDM times have no upper end (t_max = inf) in every method; VP's inverse clamps a
+    level a rounding above sigma(1) to t = 1 exactly (dt/dsigma ~ 1/4 there, so sigma(1)(1 + 1e-13)
+    is ~ 5e-14 past t = 1, inside the 1e-12 slack)."""
+    ve, ed = VE(), EDM()
+    assert float(ve.dsigma(4.0)) == 0.25  # 1/(2 sqrt 4)
+    assert float(ve.s(4.0)) == 1.0 and float(ve.ds(4.0)) == 0.0
+    assert float(ve.t_of_sigma(3.0)) == 9.0
+    assert float(ed.dsigma(80.0)) == 1.0 and float(ed.s(80.0)) == 1.0 and float(ed.ds(80.0)) == 0.0
+    assert float(ed.t_of_sigma(80.0)) == 80.0
+    fam = VP(0.5, 3.0)
+    s1 = float(fam.sigma(1.0))
+    assert float(fam.t_of_sigma(s1 * (1 + 1e-13))) == 1.0
+
+
+def test_stochastic_sampler_draws_noise_only_where_it_churns():
+    """Fresh noise is requested only on steps with gamma_i > 0 (S_tmin <= t_i <= S_tmax), once
+    per such step, with the step index; S_churn = 0 requests none."""
+    x, sig = torch.tensor([[1.0]], dtype=F64), torch.tensor([2.0, 1.0, 0.5, 0.0], dtype=F64)
+    asked = []
+
+    def noise(i, xx):
+        asked.append(i)
+        return torch.full_like(xx, 0.3)
+
+    stochastic_sample(_denoiser, x, sig, S_churn=0.9, S_tmin=0.6, S_tmax=1.5, noise=noise)
+    assert asked == [1]
+    asked.clear()
+    stochastic_sample(_denoiser, x, sig, S_churn=0.9, noise=noise)
+    assert asked == [0, 1, 2]
+    asked.clear()
+    stochastic_sample(_denoiser, x, sig, S_churn=0.0, noise=noise)
+    assert asked == []
+    assert edm_sigmas(1).dtype == F64 and edm_sigmas(3).dtype == F64
