@@ -324,6 +324,14 @@ def test_precond_forward_with_a_nonzero_network(sd):
         assert math.isclose(float(c.reshape(-1)[b]), c_noise, rel_tol=1e-12)
     # a scalar sigma is broadcast to the batch
     assert torch.allclose(model(x, 0.4)[0], out[0], rtol=1e-12)
+    with pytest.raises(
+        ValueError, match=r"x must have at least 2 dimension\(s\), got shape \(3,\)"
+    ):
+        model(torch.ones(3, dtype=F64), 1.0)
+    with pytest.raises(ValueError, match=r"sigma must lie in \[0, inf\) \(finite\), got -1.0"):
+        model(x, -1.0)
+    with pytest.raises(ValueError, match=r"sigma must lie in \(0, inf\)"):
+        model(x, 0.0)
 
 
 # ---------------------------------------------------------------- time steps (9.7)
@@ -767,7 +775,7 @@ def test_predictions_refuse_sigma_zero_by_name(kind):
         from_denoised(kind, x, x, torch.tensor([1.0, 0.0], dtype=F64))
     with pytest.raises(ValueError, match=msg):
         to_denoised(kind, x, x, 0.0)
-    with pytest.raises(ValueError, match="sigma"):
+    with pytest.raises(ValueError, match=r"sigma must lie in \[0, inf\) \(finite\), got -1.0"):
         to_denoised(kind, x, x, -1.0)
 
 
