@@ -620,6 +620,12 @@ def test_edm_loss_is_seeded_by_its_generator_and_checks_inputs():
         edm_loss(_Affine(), x0)
     with pytest.raises(ValueError, match=r"P_std must be a finite number in \(0, inf\)"):
         edm_loss(model, x0, P_std=0.0)
+    with pytest.raises(ValueError, match=r"P_mean must be a finite number in \(-inf, inf\)"):
+        edm_loss(model, x0, P_mean=math.inf)
+    with pytest.raises(
+        ValueError, match=r"x0 must have at least 2 dimension\(s\), got shape \(5,\)"
+    ):
+        edm_loss(model, torch.ones(5, dtype=F64))
     with pytest.raises(TypeError, match="generator must be a torch.Generator or None"):
         edm_loss(model, x0, generator=5)
 
@@ -695,9 +701,13 @@ def test_ve_flow_edm_families_by_hand():
     assert [f.name for f in (VP(), ve, fl, ed)] == ["VP", "VE", "flow", "EDM"]
     assert (VP.t_max, VE.t_max, Flow.t_max, EDM.t_max) == (1.0, math.inf, 1.0, math.inf)
     assert [repr(f) for f in (ve, fl, ed)] == ["VE()", "Flow()", "EDM()"]
-    with pytest.raises(ValueError, match=r"sigma\(t\) = t/\(1 - t\) is infinite at t = 1"):
+    with pytest.raises(
+        ValueError, match=r"^sigma\(t\) = t/\(1 - t\) is infinite at t = 1; use t < 1$"
+    ):
         fl.sigma(1.0)
-    with pytest.raises(ValueError, match=r"d sigma/dt = 1/\(1 - t\)\^2 is infinite at t = 1"):
+    with pytest.raises(
+        ValueError, match=r"^d sigma/dt = 1/\(1 - t\)\^2 is infinite at t = 1; use t < 1$"
+    ):
         fl.dsigma(1.0)
 
 
@@ -733,6 +743,11 @@ def test_schedules_grids_samplers_and_loss_on_the_requested_device():
     loss_gpu = edm_loss(model.to(dev), x.to(dev), generator=_gen(3))
     assert loss_gpu.device.type == "cuda"
     assert math.isclose(float(loss_gpu), float(loss_cpu), rel_tol=1e-10)
+    # a generator on the GPU draws there (sigma's z as well as the noise), reproducibly
+    xg = x.to(dev)
+    a = edm_loss(model, xg, generator=torch.Generator(dev).manual_seed(4))
+    b = edm_loss(model, xg, generator=torch.Generator(dev).manual_seed(4))
+    assert a.device.type == "cuda" and float(a) == float(b)
 
 
 # ---------------------------------------------------------------- predictions (9.4)
