@@ -575,8 +575,12 @@ def test_sampler_grid_checks():
         edm_sample(_denoiser, x, edm_sigmas(2), solver="rk4")
     with pytest.raises(TypeError, match=r"family must be a Family \(VP, VE, Flow, EDM\), got str"):
         edm_sample(_denoiser, x, edm_sigmas(2), family="EDM")
-    with pytest.raises(ValueError, match=r"the ODE drift needs sigma\(t\) > 0"):
+    with pytest.raises(ValueError, match=r"^the ODE drift needs sigma\(t\) > 0$"):
         ode_derivative(_denoiser, EDM(), x, 0.0)
+    with pytest.raises(
+        ValueError, match=r"^x must have at least 2 dimension\(s\), got shape \(1,\)"
+    ):
+        ode_derivative(_denoiser, EDM(), torch.ones(1, dtype=F64), 1.0)
     # a grid that stops above 0 uses the Heun correction on every step (2N evaluations)
     assert edm_sample(_denoiser, x, torch.tensor([2.0, 1.0, 0.5], dtype=F64)).nfe == 4
 
