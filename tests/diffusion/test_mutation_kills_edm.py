@@ -570,7 +570,11 @@ def test_sampler_grid_checks():
     with pytest.raises(ValueError, match="^sigmas must be strictly decreasing and >= 0$"):
         edm_sample(_denoiser, x, torch.tensor([1.0, 1.0, 0.0], dtype=F64))
     with pytest.raises(ValueError, match="^sigmas must be strictly decreasing and >= 0$"):
-        stochastic_sample(_denoiser, x, torch.tensor([1.0, -0.5], dtype=F64))
+        stochastic_sample(_denoiser, x, torch.tensor([2.0, 1.0, -0.5], dtype=F64))
+    with pytest.raises(ValueError, match="^sigmas must be strictly decreasing and >= 0$"):
+        edm_sample(_denoiser, x, torch.tensor([3.0, 1.0, 2.0, 0.0], dtype=F64))  # 1 < 2
+    with pytest.raises(TypeError, match="^sigmas must be a torch.Tensor, got list"):
+        edm_sample(_denoiser, x, [1.0, 0.0])
     with pytest.raises(ValueError, match="solver must be 'euler' or 'heun', got 'rk4'"):
         edm_sample(_denoiser, x, edm_sigmas(2), solver="rk4")
     with pytest.raises(TypeError, match=r"family must be a Family \(VP, VE, Flow, EDM\), got str"):
