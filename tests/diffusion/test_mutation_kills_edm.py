@@ -855,3 +855,23 @@ def test_stochastic_sampler_draws_noise_only_where_it_churns():
     stochastic_sample(_denoiser, x, sig, S_churn=0.0, noise=noise)
     assert asked == []
     assert edm_sigmas(1).dtype == F64 and edm_sigmas(3).dtype == F64
+
+
+def test_spacings_at_a_large_T_against_exact_rationals():
+    """T = 10^6, n = 999: every spacing against exact rational arithmetic (``Fraction`` and
+    Python's half-to-even ``round``): uniform round(1 + i (T-1)/(n-1)), linspace
+    round(i (T-1)/(n-1)) + 1, quadratic round(1 + (T-1) i^2/(n-1)^2), trailing round(T - i T/n).
+    At this size a float32 grid (a dropped ``dtype=torch.float64``) rounds 15-31 steps wrongly."""
+    from fractions import Fraction
+
+    T, n = 10**6, 999
+    sch = Schedule(linear_betas(T))
+    exact = {
+        "uniform": [round(1 + Fraction(k * (T - 1), n - 1)) for k in range(n)],
+        "linspace": [round(Fraction(k * (T - 1), n - 1)) + 1 for k in range(n)],
+        "quadratic": [round(1 + Fraction((T - 1) * k * k, (n - 1) ** 2)) for k in range(n)],
+        "trailing": [round(T - Fraction(k * T, n)) for k in range(n)],
+    }
+    for spacing, ts in exact.items():
+        assert len(set(ts)) == n  # no merged steps at this size
+        assert sch.timesteps(n, spacing).tolist() == sorted(ts, reverse=True), spacing
