@@ -144,9 +144,9 @@ def test_alpha_bar_validation_at_the_boundaries():
             alpha_bar_from_betas(bad)
     with pytest.raises(ValueError, match=r"betas\[0\] must be 0 \(t = 0 is the data\), got 0.5"):
         alpha_bar_from_betas(torch.tensor([0.5, 0.1]))
-    for edge in (0.0, 1.0):
+    for bad in ([0.0, 0.1, 0.0], [0.0, 0.1, 1.0], [0.0, 0.0, 0.1], [0.0, 1.0, 0.1]):
         with pytest.raises(ValueError, match=r"^every beta_t for t >= 1 must lie in \(0, 1\)$"):
-            alpha_bar_from_betas(torch.tensor([0.0, 0.1, edge], dtype=F64))
+            alpha_bar_from_betas(torch.tensor(bad, dtype=F64))
 
 
 def test_schedule_properties_and_sigmas_against_numpy():
@@ -728,6 +728,7 @@ def test_schedules_grids_samplers_and_loss_on_the_requested_device():
     dev = torch.device("cuda")
     assert linear_betas(100, device=dev).device.type == "cuda"
     assert cosine_betas(100, device=dev).device.type == "cuda"
+    assert make_schedule("linear", 50, device=dev).betas.device.type == "cuda"
     sch = make_schedule("cosine", 50, device=dev)
     assert sch.betas.device.type == "cuda" and sch.sigmas().device.type == "cuda"
     for spacing in SPACINGS:
