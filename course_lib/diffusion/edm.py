@@ -183,9 +183,12 @@ class VP(Family):
 
     def t_of_sigma(self, sigma: float | torch.Tensor) -> torch.Tensor:
         sig = check_sigma(sigma)
-        # solve beta_d t^2 / 2 + beta_min t = ln(1 + sigma^2) for t >= 0
+        # solve beta_d t^2 / 2 + beta_min t = B = ln(1 + sigma^2) for t >= 0: the root
+        # (sqrt(beta_min^2 + 2 beta_d B) - beta_min) / beta_d, rationalised to
+        # 2 B / (sqrt(beta_min^2 + 2 beta_d B) + beta_min), which also holds for a constant
+        # beta (beta_d = 0, t = B / beta_min) and does not cancel at small sigma
         B = torch.log1p(sig**2)
-        t = (torch.sqrt(self.beta_min**2 + 2 * self.beta_d * B) - self.beta_min) / self.beta_d
+        t = 2 * B / (torch.sqrt(self.beta_min**2 + 2 * self.beta_d * B) + self.beta_min)
         if torch.any(t > 1 + 1e-12):
             raise ValueError(f"sigma = {float(sig.max()):.3g} is beyond sigma(1) for this VP")
         return t.clamp(max=1.0)
