@@ -21,7 +21,7 @@ import math
 import pytest
 import torch
 
-from course_lib.diffusion import VPSDE, Schedule, gaussian, toy_mixture
+from course_lib.diffusion import VPSDE, Schedule, gaussian
 from course_lib.diffusion.flow import (
     VelocityNet,
     cfm_loss,
@@ -798,3 +798,183 @@ def test_run_sampler_options_and_checks():
         run_sampler("ddim", denoiser, 1, 1, schedule=sch, sde=sde, generator=1)
     with pytest.raises(ValueError, match=r"sampler must be one of \('ddpm'"):
         run_sampler("euler", denoiser, 1, 1, schedule=sch, sde=sde)
+
+
+# =======================================================================================
+# flow.py (t = 0 data, t = 1 noise: x_t = (1 - t) x_0 + t x_1)
+# =======================================================================================
+def vel(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """A non-linear velocity v(x, t) = t x + cos(x)/2 (curved paths), t of shape (B,)."""
+    return t.reshape(-1, *([1] * (x.dim() - 1))) * x + 0.5 * torch.cos(x)
+
+
+def test_conditional_path_and_velocity_per_sample():
+    """x_t = (1 - t) x_0 + t x_1 with one t per sample (ends 0 and 1 included); u = x_1 - x_0."""
+    x0, x1 = x_start(3, 1), x_start(3, 2)
+    t = torch.tensor([0.0, 0.25, 1.0], dtype=F64)
+    got = conditional_path(x0, x1, t)
+    assert torch.equal(got[0], x0[0]) and torch.equal(got[2], x1[2])
+    assert torch.allclose(got[1], 0.75 * x0[1] + 0.25 * x1[1])
+    assert torch.equal(conditional_velocity(x0, x1), x1 - x0)
+    with pytest.raises(ValueError, match="x_data and x_noise must have the same shape"):
+        conditional_velocity(x0, x1[:2])
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
+        conditional_path(x0, x1, -0.1)
+
+
+def test_mixture_velocity_closed_form_for_gaussian_data_and_t_one():
+    """Data N(m, c^2 I): E[x_0 | x_t = x] = m + (1-t) c^2 / ((1-t)^2 c^2 + t^2) (x - (1-t) m)
+    (Gaussian conditioning), v = (x - E[x_0 | x])/t; at t = 1, v = x - m. Rows with t < 1 and
+    t = 1 mixed in one call; a float32 input stays float32."""
+    m, c = 0.6, 0.8
+    g = gaussian(torch.full((2,), m, dtype=F64), c**2 * torch.eye(2, dtype=F64))
+    x = x_start(3, 3)
+    t = torch.tensor([0.3, 1.0, 0.7], dtype=F64)
+    got = mixture_velocity(g, x, t)
+    for row in range(3):
+        tt = float(t[row])
+        post = m + (1 - tt) * c**2 / ((1 - tt) ** 2 * c**2 + tt**2) * (x[row] - (1 - tt) * m)
+        assert torch.allclose(got[row], (x[row] - post) / tt, atol=1e-12)
+    assert torch.allclose(mixture_velocity(g, x, 1.0), x - m)
+    x32 = x.float()
+    assert mixture_velocity(g, x32, t.float()).dtype == torch.float32
+    assert mixture_velocity(g, x32, 1.0).dtype == torch.float32
+    with pytest.raises(ValueError, match=r"needs t > 0"):
+        mixture_velocity(g, x, torch.tensor([0.5, 0.0, 0.5], dtype=F64))
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
+        mixture_velocity(g, x, 1.2)
+    with pytest.raises(TypeError, match="mix must be a GaussianMixture, got str"):
+        mixture_velocity("mix", x, 0.5)
+
+
+def test_cfm_loss_by_hand_and_its_draws():
+    """Given x_1 and t: mean over entries of (v(x_t, t) - (x_1 - x_0))^2. Otherwise x_1 ~ N(0, I)
+    then t ~ U(0, 1) are drawn, in that order and in x_0's dtype, from the generator alone."""
+    x0, x1 = x_start(4, 1), x_start(4, 2)
+    t = torch.tensor([0.1, 0.4, 0.6, 0.95], dtype=F64)
+    xt = (1 - t[:, None]) * x0 + t[:, None] * x1
+    want = ((vel(xt, t) - (x1 - x0)) ** 2).mean()
+    assert torch.allclose(cfm_loss(vel, x0, x_noise=x1, t=t), want, rtol=1e-13)
+    g = gen(9)
+    x1g = torch.randn(4, 2, generator=g, dtype=F64)
+    tg = torch.rand(4, generator=g, dtype=F64)
+    xt = (1 - tg[:, None]) * x0 + tg[:, None] * x1g
+    want = ((vel(xt, tg) - (x1g - x0)) ** 2).mean()
+    assert torch.allclose(cfm_loss(vel, x0, generator=gen(9)), want, rtol=1e-13)
+    assert_seeded(lambda g: cfm_loss(vel, x0, generator=g))
+    assert_seeded(lambda g: cfm_loss(vel, x0, x_noise=x1, generator=g))
+    with pytest.raises(TypeError, match="velocity must be callable as v"):
+        cfm_loss(None, x0)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        cfm_loss(vel, x0, x_noise=x1, t=t, generator=3)
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
+        cfm_loss(vel, x0, x_noise=x1, t=t + 0.1)
+
+
+def test_flow_grid_values_and_checks():
+    """An int k: k + 1 uniform times 1..0; a tensor: as given, strictly decreasing in [0, 1]."""
+    assert flow_grid(4) == [1.0, 0.75, 0.5, 0.25, 0.0]
+    assert flow_grid(1) == [1.0, 0.0]
+    got = flow_grid(torch.tensor([1.0, 0.4, 0.0], dtype=torch.float32))
+    assert got == pytest.approx([1.0, 0.4, 0.0], abs=1e-7) and isinstance(got[1], float)
+    with pytest.raises(ValueError, match=r"grid \(the number of steps\) must be >= 1"):
+        flow_grid(0)
+    for bad in ([0.5], [1.0, 0.5, 0.5], [0.2, 0.5]):
+        with pytest.raises(ValueError, match="grid must be a 1-D strictly decreasing tensor"):
+            flow_grid(torch.tensor(bad))
+    with pytest.raises(ValueError, match="grid must be a 1-D strictly decreasing tensor"):
+        flow_grid(torch.tensor([[1.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"grid times must lie in \[0, 1\], got \[-0\.1"):
+        flow_grid(torch.tensor([1.0, -0.1], dtype=F64))
+    with pytest.raises(ValueError, match=r"grid times must lie in \[0, 1\], got \[0\.0, 1\.5\]"):
+        flow_grid(torch.tensor([1.5, 0.0], dtype=F64))
+
+
+def test_flow_euler_sample_replays_a_non_uniform_grid():
+    """x <- x + (t_next - t) v(x, t) on 1 -> 0.6 -> 0.1 -> 0; callback {i, x, t, velocity,
+    denoised = x - t v}; nfe = 3."""
+    x = x_start(3, 4)
+    rec = Trajectory()
+    res = flow_euler_sample(vel, x, torch.tensor([1.0, 0.6, 0.1, 0.0], dtype=F64), callback=rec)
+    want = x
+    states = []
+    for t, tn in ((1.0, 0.6), (0.6, 0.1), (0.1, 0.0)):
+        states.append(want)
+        want = want + (tn - t) * vel(want, torch.full((3,), t, dtype=F64))
+    assert res.nfe == 3
+    assert torch.allclose(res.x, want, atol=1e-13)
+    assert [(info["i"], info["t"]) for info in rec.infos] == [(0, 1.0), (1, 0.6), (2, 0.1)]
+    v1 = vel(states[1], torch.full((3,), 0.6, dtype=F64))
+    assert torch.allclose(rec.infos[1]["x"], states[1])
+    assert torch.allclose(rec.infos[1]["velocity"], v1)
+    assert torch.allclose(rec.infos[1]["denoised"], states[1] - 0.6 * v1)
+    with pytest.raises(TypeError, match="velocity must be callable"):
+        flow_euler_sample("v", x, 2)
+
+
+def straightness_by_hand(x1: torch.Tensor, n: int) -> float:
+    """(10.6) on an n-step Euler grid: mean over steps of E ||(z_1 - z_0) - v(z_t, t)||^2."""
+    z, vs = x1, []
+    for k in range(n):
+        t = 1.0 - k / n
+        v = vel(z, torch.full((x1.shape[0],), t, dtype=x1.dtype))
+        vs.append(v)
+        z = z - v / n
+    chord = x1 - z
+    return sum(float(((chord - v) ** 2).flatten(1).sum(1).mean()) for v in vs) / n
+
+
+def test_straightness_by_hand_on_images_and_its_default():
+    """S on (B, 2, 2) inputs (the squared deviation summed over all coordinates of a sample),
+    for 3 steps and for the default 100; zero for a constant velocity (straight paths)."""
+    x1 = x_start(3, 5, shape=(2, 2))
+    assert straightness(vel, x1, 3) == pytest.approx(straightness_by_hand(x1, 3), rel=1e-12)
+    assert straightness(vel, x1) == pytest.approx(straightness_by_hand(x1, 100), rel=1e-10)
+    assert straightness(lambda x, t: torch.ones_like(x), x1, 4) == pytest.approx(0.0, abs=1e-28)
+    with pytest.raises(ValueError, match="n_steps must be >= 1"):
+        straightness(vel, x1, 0)
+
+
+def test_reflow_pairs_replay_defaults_and_seeding():
+    """x_noise ~ N(0, I) of shape (n, 2) in float64 from the generator, x_data = its 100-step
+    Euler solution (the defaults); n_steps, dim and dtype as given; n, dim >= 1."""
+    x0, x1 = reflow_pairs(vel, 3, generator=gen(4))
+    want1 = torch.randn(3, 2, generator=gen(4), dtype=F64)
+    assert x1.dtype == F64 and torch.equal(x1, want1)
+    assert torch.allclose(x0, flow_euler_sample(vel, want1, 100).x, atol=1e-13)
+    x0, x1 = reflow_pairs(vel, 2, dim=3, n_steps=2, generator=gen(4), dtype=torch.float32)
+    want1 = torch.randn(2, 3, generator=gen(4))
+    assert torch.equal(x1, want1)
+    z = want1 - 0.5 * vel(want1, torch.ones(2))
+    z = z - 0.5 * vel(z, torch.full((2,), 0.5))
+    assert torch.allclose(x0, z, atol=1e-6)
+    assert_seeded(lambda g: reflow_pairs(vel, 3, n_steps=1, generator=g)[0])
+    x0, x1 = reflow_pairs(vel, 2, n_steps=1, device="cpu")  # global RNG
+    assert x0.shape == (2, 2)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        reflow_pairs(vel, 0)
+    with pytest.raises(ValueError, match="dim must be >= 1"):
+        reflow_pairs(vel, 2, dim=0)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        reflow_pairs(vel, 2, generator="seed")
+    with pytest.raises(TypeError, match="velocity must be callable"):
+        reflow_pairs(3, 2)
+
+
+def test_velocity_net_defaults_and_forward():
+    """VelocityNet.mlp() is the MLP(dim=2, hidden=128, depth=3, emb_dim=32) of its signature;
+    forward passes t (a scalar or (B,), checked in [0, 1]) on as one value per sample."""
+    net = VelocityNet.mlp()
+    ref = MLP(2, 128, 3, 32)
+    assert [p.shape for p in net.parameters()] == [p.shape for p in ref.parameters()]
+    torch.manual_seed(0)
+    net = VelocityNet.mlp(dim=3, hidden=8, depth=2, emb_dim=4).double()
+    assert [tuple(p.shape) for p in net.net.parameters()][0] == (8, 7)
+    x = x_start(2, 6, shape=(3,))
+    got = net(x, 0.3)
+    assert torch.allclose(got, net.net(x, torch.full((2,), 0.3, dtype=F64)))
+    assert torch.allclose(net(x, torch.tensor([0.3, 0.3], dtype=F64)), got)
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
+        net(x, 1.5)
+    with pytest.raises(TypeError, match="net must be an nn.Module, got str"):
+        VelocityNet("net")
