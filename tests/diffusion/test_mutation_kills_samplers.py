@@ -978,3 +978,61 @@ def test_velocity_net_defaults_and_forward():
         net(x, 1.5)
     with pytest.raises(TypeError, match="net must be an nn.Module, got str"):
         VelocityNet("net")
+
+
+def test_float32_inputs_stay_float32():
+    """The float64 schedule is cast to the input's dtype: a float32 chain, DDIM/DDPM sampler,
+    DDIM encoder and single DDIM step return float32 (close to the float64 run)."""
+    sch = small_schedule()
+    x64 = x_start(3, 1)
+    x = x64.float()
+    out = iterate_chain(x, 3, sch, generator=gen(1))
+    assert out.dtype == torch.float32
+    assert torch.allclose(out, iterate_chain(x64, 3, sch, generator=gen(1)).float(), atol=1e-6)
+    for run in (ddim_sample, ddpm_sample, ddim_invert):
+        kw = {} if run is ddim_invert else {"noise": torch.zeros(2, 3, 2)}
+        out = run(denoiser, x, torch.tensor([4, 2]), schedule=sch, **kw)
+        assert out.x.dtype == torch.float32
+    ab, abp = torch.tensor(0.3, dtype=F64), torch.tensor(0.7, dtype=F64)
+    assert ddim_step(x, x, x, ab, abp, 0.5, x).dtype == torch.float32
+
+
+def test_steps_without_noise_draw_nothing():
+    """A step that adds no noise asks for no draw: eta = 0 DDIM never calls ``noise``, DDIM
+    with eta > 0 and DDPM skip the last step (to alpha_bar = 1), reverse EM skips its last step.
+    So a generator shared with later code is advanced only by the draws actually used."""
+    sch = small_schedule()
+    x = x_start(3, 2)
+    ts = torch.tensor([5, 3, 1])
+
+    def recorder():
+        calls = []
+
+        def noise(i, xx):
+            calls.append(i)
+            return torch.zeros_like(xx)
+
+        return calls, noise
+
+    calls, noise = recorder()
+    ddim_sample(denoiser, x, ts, schedule=sch, eta=0.0, noise=noise)
+    assert calls == []
+    calls, noise = recorder()
+    ddim_sample(denoiser, x, ts, schedule=sch, eta=0.5, noise=noise)
+    assert calls == [0, 1]
+    calls, noise = recorder()
+    ddim_sample(denoiser, x, ts, schedule=sch, eta=0.5, noise=noise, set_alpha_to_one=False)
+    assert calls == [0, 1, 2]
+    calls, noise = recorder()
+    ddpm_sample(denoiser, x, ts, schedule=sch, noise=noise)
+    assert calls == [0, 1]
+    calls, noise = recorder()
+    grid = torch.tensor([0.9, 0.6, 0.3], dtype=F64)
+    reverse_sde_em(denoiser, x, grid, sde=VPSDE(B_MIN, B_MAX), noise=noise)
+    assert calls == [0]
+    g = gen(3)
+    ddim_sample(denoiser, x, ts, schedule=sch, eta=0.5, generator=g)
+    g2 = gen(3)
+    for _ in range(2):
+        torch.randn(x.shape, generator=g2, dtype=F64)
+    assert torch.equal(torch.randn(2, generator=g), torch.randn(2, generator=g2))
