@@ -1036,3 +1036,92 @@ def test_steps_without_noise_draw_nothing():
     for _ in range(2):
         torch.randn(x.shape, generator=g2, dtype=F64)
     assert torch.equal(torch.randn(2, generator=g), torch.randn(2, generator=g2))
+
+
+def test_forward_functions_name_their_bad_arguments():
+    """Each check names the argument it rejects."""
+    sch = small_schedule()
+    x = x_start(2, 1)
+    with pytest.raises(TypeError, match="x0 must be a torch.Tensor"):
+        iterate_chain([1.0], 2, sch)
+    with pytest.raises(TypeError, match="t_end must be an int"):
+        iterate_chain(x, 2.5, sch)
+    with pytest.raises(TypeError, match="x0 must be a torch.Tensor"):
+        posterior_mean_var([1.0], x, 1, sch)
+    with pytest.raises(TypeError, match="xt must be a torch.Tensor"):
+        posterior_mean_var(x, [1.0], 1, sch)
+    with pytest.raises(TypeError, match="x0 must be a torch.Tensor"):
+        q_sample([1.0], 1, sch)
+    with pytest.raises(ValueError, match=r"xt and x0 must have the same shape, got \(2, 2\)"):
+        eps_from_x0(x, x[:, :1], 0.5)
+    with pytest.raises(ValueError, match=r"xt and eps must have the same shape, got \(2, 2\)"):
+        x0_from_eps(x, x[:, :1], 0.5)
+    with pytest.raises(TypeError, match="grid must be a torch.Tensor"):
+        bayes_posterior_on_grid(0.0, 0.0, 2, sch, [0.0, 1.0])
+
+
+def test_float32_arithmetic_is_done_in_float32():
+    """A float32 input is computed in float32 throughout: the chain (1.1) with float32 betas
+    and the inversions of (1.3) with a float32 alpha_bar equal a float32 replay bit for bit
+    (Ho et al.'s linear schedule, T = 1000, whose float32 and float64 sqrt(1 - beta_t) differ
+    in the last bit at several t)."""
+    from course_lib.diffusion import make_schedule
+
+    sch = make_schedule("linear", 1000)
+    b32 = sch.betas.float()
+    x0 = torch.randn(64, 2, generator=gen(2))
+    g = gen(3)
+    x = x0
+    for s in range(1, 9):
+        x = (1 - b32[s]).sqrt() * x + b32[s].sqrt() * torch.randn(x.shape, generator=g)
+    assert torch.equal(iterate_chain(x0, 8, sch, generator=gen(3)), x)
+    xt, e = torch.randn(64, 2, generator=gen(4)), torch.randn(64, 2, generator=gen(5))
+    for v in sch.alpha_bars[1::50].tolist():
+        ab = torch.tensor(v, dtype=torch.float32)
+        assert torch.equal(x0_from_eps(xt, e, v), (xt - (1 - ab).sqrt() * e) / ab.sqrt())
+        assert torch.equal(eps_from_x0(xt, e, v), (xt - ab.sqrt() * e) / (1 - ab).sqrt())
+
+
+def test_inversions_take_an_elementwise_alpha_bar_and_the_grid_density_is_float64():
+    """alpha_bar of x's full shape applies entry by entry (it is not read as one value per
+    sample); the Bayes grid density is computed in float64 even on a float32 grid."""
+    xt, e = x_start(2, 1), x_start(2, 2)
+    ab = torch.tensor([[0.25, 0.64], [0.36, 0.81]], dtype=F64)
+    assert torch.allclose(x0_from_eps(xt, e, ab), (xt - (1 - ab).sqrt() * e) / ab.sqrt())
+    assert torch.allclose(eps_from_x0(xt, e, ab), (xt - ab.sqrt() * e) / (1 - ab).sqrt())
+    sch = small_schedule()
+    grid = torch.linspace(-5, 5, 2001)
+    got = bayes_posterior_on_grid(0.4, -0.3, 3, sch, grid)
+    assert got.dtype == F64
+    ab3, ab2 = ab_hand(3), ab_hand(2)
+    cov = math.sqrt(ab3 / ab2) * (1 - ab2)
+    m = math.sqrt(ab2) * 0.4 + cov / (1 - ab3) * (-0.3 - math.sqrt(ab3) * 0.4)
+    v = (1 - ab2) - cov**2 / (1 - ab3)
+    g64 = grid.double()
+    want = torch.exp(-((g64 - m) ** 2) / (2 * v)) / math.sqrt(2 * math.pi * v)
+    assert torch.allclose(got, want, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.gpu
+def test_forward_process_on_cuda_with_a_cpu_schedule():
+    """x on CUDA, the schedule (and t, alpha_bar, the generator) on the CPU: every result lives
+    on CUDA and equals the CPU computation."""
+    sch = small_schedule()
+    x0, eps = x_start(3, 1), x_start(3, 2)
+    xc, ec = x0.cuda(), eps.cuda()
+    t = torch.tensor([1, 3, 5])
+    got, _ = q_sample(xc, t, sch, noise=ec)
+    assert got.device.type == "cuda"
+    assert torch.allclose(got.cpu(), q_sample(x0, t, sch, noise=eps)[0])
+    assert q_sample(xc, 2, sch, noise=ec)[0].device.type == "cuda"
+    got = iterate_chain(xc, 3, sch, generator=gen(1))
+    assert got.device.type == "cuda"
+    assert torch.allclose(got.cpu(), iterate_chain(x0, 3, sch, generator=gen(1)))
+    mean, var = posterior_mean_var(xc, ec, t, sch)
+    assert mean.device.type == var.device.type == "cuda"
+    assert torch.allclose(mean.cpu(), posterior_mean_var(x0, eps, t, sch)[0])
+    ab = torch.tensor([0.3, 0.5, 0.7], dtype=F64)
+    assert x0_from_eps(xc, ec, ab).device.type == "cuda"
+    assert eps_from_x0(xc, ec, 0.5).device.type == "cuda"
+    a, s = marginal_coefficients(sch.to("cuda"), 3)
+    assert a.device.type == s.device.type == "cuda"
