@@ -21,7 +21,7 @@ import math
 import pytest
 import torch
 
-from course_lib.diffusion import VPSDE, Schedule, gaussian, toy_mixture
+from course_lib.diffusion import VESDE, VPSDE, Schedule, gaussian, make_schedule, toy_mixture
 from course_lib.diffusion.flow import (
     VelocityNet,
     cfm_loss,
@@ -106,6 +106,12 @@ def x_start(b: int = 3, seed: int = 1, shape=(2,)) -> torch.Tensor:
     return torch.randn((b, *shape), generator=gen(seed), dtype=F64)
 
 
+def close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-10, atol: float = 1e-12) -> bool:
+    """allclose at float64 round-off (torch's default rtol = 1e-5 would let float32 slips and
+    small wrong constants through)."""
+    return torch.allclose(a, b, rtol=rtol, atol=atol)
+
+
 def assert_seeded(draw) -> None:
     """Same seed: identical numbers; another seed: different ones. A mutant that draws from the
     global RNG instead of ``generator`` gives two different results for the same seed."""
@@ -126,9 +132,7 @@ def test_marginal_coefficients_match_the_hand_product_and_check_t():
         assert math.isclose(float(a), math.sqrt(ab_hand(t)), rel_tol=1e-12)
         assert math.isclose(float(s), math.sqrt(1 - ab_hand(t)), rel_tol=1e-12, abs_tol=1e-15)
     a, s = marginal_coefficients(sch, torch.tensor([1, 4], dtype=torch.int32))
-    assert torch.allclose(
-        a, torch.tensor([math.sqrt(ab_hand(1)), math.sqrt(ab_hand(4))], dtype=F64)
-    )
+    assert close(a, torch.tensor([math.sqrt(ab_hand(1)), math.sqrt(ab_hand(4))], dtype=F64))
     with pytest.raises(ValueError, match=r"^t must lie in 0\.\.5, got 6\.\.6"):
         marginal_coefficients(sch, 6)
     with pytest.raises(ValueError, match=r"^t must lie in 0\.\.5, got -1\.\.-1"):
@@ -147,11 +151,11 @@ def test_q_sample_with_given_noise_per_sample_t_and_seeding():
         assert e is eps
         for row, tt in enumerate([0, 3, 5]):
             want = math.sqrt(ab_hand(tt)) * x0[row] + math.sqrt(1 - ab_hand(tt)) * eps[row]
-            assert torch.allclose(xt[row], want, atol=1e-14)
+            assert close(xt[row], want)
     # a python int and a one-entry tensor are broadcast to every sample
     for t in (4, torch.tensor([4]), torch.tensor(4)):
         xt, _ = q_sample(x0, t, sch, noise=eps)
-        assert torch.allclose(xt, math.sqrt(ab_hand(4)) * x0 + math.sqrt(1 - ab_hand(4)) * eps)
+        assert close(xt, math.sqrt(ab_hand(4)) * x0 + math.sqrt(1 - ab_hand(4)) * eps)
     assert_seeded(lambda g: q_sample(x0, 2, sch, generator=g)[0])
     with pytest.raises(ValueError, match=r"^t must lie in 0\.\.5, got range 0\.\.6"):
         q_sample(x0, torch.tensor([0, 1, 6]), sch, noise=eps)
@@ -185,8 +189,8 @@ def test_iterate_chain_replays_the_markov_steps_by_hand():
         path.append(x)
     got = iterate_chain(x0, 5, sch, generator=gen(7), keep_path=True)
     assert got.shape == (6, 4, 2)
-    assert torch.allclose(got, torch.stack(path), atol=1e-14)
-    assert torch.allclose(iterate_chain(x0, 5, sch, generator=gen(7)), x, atol=1e-14)
+    assert close(got, torch.stack(path))
+    assert close(iterate_chain(x0, 5, sch, generator=gen(7)), x)
     assert torch.equal(iterate_chain(x0, 0, sch, generator=gen(7)), x0)
     assert_seeded(lambda g: iterate_chain(x0, 2, sch, generator=g))
     with pytest.raises(ValueError, match="^t_end must be <= T = 5, got 6"):
@@ -222,12 +226,12 @@ def test_posterior_mean_var_per_sample_and_t_one():
     x0, xt = x_start(2, 4), x_start(2, 5)
     mean, var = posterior_mean_var(x0, xt, torch.tensor([1, 4]), sch)
     assert var.shape == (2, 1)
-    assert torch.allclose(mean[0], x0[0], atol=1e-14)
+    assert close(mean[0], x0[0])
     assert float(var[0]) == pytest.approx(0.0, abs=1e-15)
     ab, abp = ab_hand(4), ab_hand(3)
     cov = math.sqrt(ab / abp) * (1 - abp)  # Gaussian conditioning, as above
     want = math.sqrt(abp) * x0[1] + cov / (1 - ab) * (xt[1] - math.sqrt(ab) * x0[1])
-    assert torch.allclose(mean[1], want, atol=1e-13)
+    assert close(mean[1], want)
     assert float(var[1]) == pytest.approx((1 - abp) - cov**2 / (1 - ab), rel=1e-12)
     with pytest.raises(ValueError, match=r"^t must lie in 1\.\.5"):
         posterior_mean_var(x0, xt, 0, sch)
@@ -240,15 +244,15 @@ def test_x0_eps_inversions_by_hand_at_their_open_ends():
     eps = (x_t - sqrt(ab) x_0)/sqrt(1-ab) allows ab = 0 (eps = x_t) but not ab = 1; a (B,)
     alpha_bar applies one value per sample."""
     xt, e = x_start(2, 6), x_start(2, 7)
-    assert torch.allclose(x0_from_eps(xt, e, 1.0), xt)
-    assert torch.allclose(eps_from_x0(xt, e, 0.0), xt)
+    assert close(x0_from_eps(xt, e, 1.0), xt)
+    assert close(eps_from_x0(xt, e, 0.0), xt)
     ab = torch.tensor([0.25, 0.64], dtype=F64)
     got = x0_from_eps(xt, e, ab)
-    assert torch.allclose(got[0], (xt[0] - math.sqrt(0.75) * e[0]) / 0.5)
-    assert torch.allclose(got[1], (xt[1] - 0.6 * e[1]) / 0.8)
+    assert close(got[0], (xt[0] - math.sqrt(0.75) * e[0]) / 0.5)
+    assert close(got[1], (xt[1] - 0.6 * e[1]) / 0.8)
     got = eps_from_x0(xt, e, ab)
-    assert torch.allclose(got[0], (xt[0] - 0.5 * e[0]) / math.sqrt(0.75))
-    assert torch.allclose(got[1], (xt[1] - 0.8 * e[1]) / 0.6)
+    assert close(got[0], (xt[0] - 0.5 * e[0]) / math.sqrt(0.75))
+    assert close(got[1], (xt[1] - 0.8 * e[1]) / 0.6)
     with pytest.raises(ValueError, match=r"^alpha_bar must lie in \(0, 1\]"):
         x0_from_eps(xt, e, 0.0)
     with pytest.raises(ValueError, match=r"^alpha_bar must lie in \[0, 1\)"):
@@ -267,7 +271,7 @@ def test_bayes_posterior_on_grid_is_the_closed_form_density():
         v = (1 - abp) - cov**2 / (1 - ab)
         want = torch.exp(-((grid - m) ** 2) / (2 * v)) / math.sqrt(2 * math.pi * v)
         got = bayes_posterior_on_grid(x0, xt, t, sch, grid)
-        assert torch.allclose(got, want, atol=1e-6)
+        assert close(got, want, atol=1e-6)
     with pytest.raises(ValueError, match="^t must be >= 2"):
         bayes_posterior_on_grid(0.0, 0.0, 1, sch, grid)
     with pytest.raises(ValueError, match="^t must be <= T = 5, got 6"):
@@ -287,8 +291,8 @@ def test_eps_from_denoiser_per_sample_levels_and_the_s_zero_limit():
     s = torch.tensor([0.3, 0.8, 0.0], dtype=F64)
     x0_hat, eps_hat = eps_from_denoiser(denoiser, x, a, s)
     y = x.detach() / a[:, None]
-    assert torch.allclose(x0_hat, denoiser(y, s / a), atol=1e-14)
-    assert torch.allclose(eps_hat[:2], eps_net(y, s / a)[:2], atol=1e-13)
+    assert close(x0_hat, denoiser(y, s / a))
+    assert close(eps_hat[:2], eps_net(y, s / a)[:2])
     assert torch.equal(eps_hat[2], torch.zeros(2, dtype=F64))
     (grad,) = torch.autograd.grad(eps_hat.sum(), x)
     assert torch.all(torch.isfinite(grad))
@@ -312,13 +316,13 @@ def test_score_and_denoiser_from_score_on_gaussian_data():
     x = x_start(3, 9)
     for a, s in ((1.0, 0.5), (0.6, 0.8)):
         want = -(x - a * m) / (a**2 * c**2 + s**2)
-        assert torch.allclose(score_from_denoiser(g.denoiser, x, a, s), want, atol=1e-12)
+        assert close(score_from_denoiser(g.denoiser, x, a, s), want)
     with pytest.raises(ValueError, match=r"^s \(the score needs s > 0\) must lie in \(0, inf\)"):
         score_from_denoiser(g.denoiser, x, 1.0, 0.0)
     sig = torch.tensor([0.3, 0.9, 1.5], dtype=F64)
     d = denoiser_from_score(lambda y, sg: -(y - m) / (c**2 + sg[:, None] ** 2))
     want = (c**2 * x + sig[:, None] ** 2 * m) / (c**2 + sig[:, None] ** 2)
-    assert torch.allclose(d(x, sig), want, atol=1e-12)
+    assert close(d(x, sig), want)
     with pytest.raises(TypeError, match="^score must be callable"):
         denoiser_from_score(1.0)
 
@@ -428,7 +432,7 @@ def test_ddpm_replays_ho_eq_11(sigma2, ts):
         noise=noise,
     )
     assert got.nfe == len(grid)
-    assert torch.allclose(got.x, ddpm_by_hand(x, grid, noise, sigma2), atol=1e-12)
+    assert close(got.x, ddpm_by_hand(x, grid, noise, sigma2))
 
 
 def test_ddpm_callback_seeding_and_grid_checks():
@@ -447,7 +451,7 @@ def test_ddpm_callback_seeding_and_grid_checks():
         assert info["sigma"] == pytest.approx(math.sqrt((1 - ab) / ab), rel=1e-12)
         xs = info["x"] if xs is None else xs
         sig = torch.full((3,), math.sqrt((1 - ab) / ab), dtype=F64)
-        assert torch.allclose(info["denoised"], denoiser(xs / math.sqrt(ab), sig), atol=1e-13)
+        assert close(info["denoised"], denoiser(xs / math.sqrt(ab), sig))
     assert torch.equal(rec.stack(res)[-1], res.x)
     assert_seeded(
         lambda g: ddpm_sample(denoiser, x, torch.tensor([5, 2]), schedule=sch, generator=g).x
@@ -474,7 +478,7 @@ def test_ddim_replays_song_eq_12(eta, ts):
         denoiser, x, None if ts is None else torch.tensor(ts), schedule=sch, eta=eta, noise=noise
     )
     assert got.nfe == len(grid)
-    assert torch.allclose(got.x, ddim_by_hand(x, grid, noise, eta), atol=1e-12)
+    assert close(got.x, ddim_by_hand(x, grid, noise, eta))
 
 
 @pytest.mark.parametrize("eta", [0.0, 0.5])
@@ -493,7 +497,7 @@ def test_ddim_without_set_alpha_to_one_ends_on_alpha_bar_one(eta):
         noise=noise,
         set_alpha_to_one=False,
     )
-    assert torch.allclose(got.x, ddim_by_hand(x, [5, 3], noise, eta, ab_end=ab_hand(1)))
+    assert close(got.x, ddim_by_hand(x, [5, 3], noise, eta, ab_end=ab_hand(1)))
     with pytest.raises(TypeError, match="^set_alpha_to_one must be a bool"):
         ddim_sample(denoiser, x, schedule=sch, set_alpha_to_one=1)
 
@@ -508,7 +512,7 @@ def test_ddim_callback_seeding_and_eta_checks():
     ab = ab_hand(4)
     assert rec.infos[0]["sigma"] == pytest.approx(math.sqrt((1 - ab) / ab), rel=1e-12)
     sig = torch.full((3,), math.sqrt((1 - ab) / ab), dtype=F64)
-    assert torch.allclose(rec.infos[0]["denoised"], denoiser(x / math.sqrt(ab), sig))
+    assert close(rec.infos[0]["denoised"], denoiser(x / math.sqrt(ab), sig))
     assert torch.equal(rec.infos[0]["x"], x)
     assert_seeded(
         lambda g: (
@@ -531,20 +535,18 @@ def test_ddim_sigma_and_step_by_hand():
     x, x0, e, z = x_start(2, 1), x_start(2, 2), x_start(2, 3), x_start(2, 4)
     abt, abpt = torch.tensor(ab, dtype=F64), torch.tensor(abp, dtype=F64)
     got = ddim_step(x, x0, e, abt, abpt, 0.0)
-    assert torch.allclose(got, math.sqrt(abp) * x0 + math.sqrt(1 - abp) * e)
+    assert close(got, math.sqrt(abp) * x0 + math.sqrt(1 - abp) * e)
     assert torch.equal(ddim_step(x, x0, e, abt, abpt, 0.0, z), got)
     with pytest.raises(ValueError, match="^eta > 0 needs noise"):
         ddim_step(x, x0, e, abt, abpt, 0.5)
     s2 = 0.5**2 * (1 - abp) / (1 - ab) * (1 - ab / abp)
     got = ddim_step(x, x0, e, abt, abpt, 0.5, z)
-    assert torch.allclose(
-        got, math.sqrt(abp) * x0 + math.sqrt(1 - abp - s2) * e + math.sqrt(s2) * z
-    )
+    assert close(got, math.sqrt(abp) * x0 + math.sqrt(1 - abp - s2) * e + math.sqrt(s2) * z)
     big = 3.0  # sigma^2 = 9 (1 - ab')/(1 - ab)(1 - ab/ab') > 1 - ab'
     s2 = big**2 * (1 - abp) / (1 - ab) * (1 - ab / abp)
     assert s2 > 1 - abp
     got = ddim_step(x, x0, e, abt, abpt, big, z)
-    assert torch.allclose(got, math.sqrt(abp) * x0 + math.sqrt(s2) * z)
+    assert close(got, math.sqrt(abp) * x0 + math.sqrt(s2) * z)
 
 
 def test_ddim_invert_replays_the_encoder_by_hand():
@@ -559,10 +561,10 @@ def test_ddim_invert_replays_the_encoder_by_hand():
     x0 = (x2 - math.sqrt(1 - ab_hand(2)) * e) / math.sqrt(ab_hand(2))
     x5 = math.sqrt(ab_hand(5)) * x0 + math.sqrt(1 - ab_hand(5)) * e
     assert res.nfe == 1
-    assert torch.allclose(res.x, x5, atol=1e-13)
+    assert close(res.x, x5)
     assert [(info["i"], info["t"]) for info in rec.infos] == [(0, 0), (1, 2)]
     assert rec.infos[0]["sigma"] == 0.0 and torch.equal(rec.infos[0]["denoised"], x)
-    assert torch.allclose(rec.infos[1]["x"], x2) and torch.allclose(rec.infos[1]["denoised"], x0)
+    assert close(rec.infos[1]["x"], x2) and close(rec.infos[1]["denoised"], x0)
     assert rec.infos[1]["sigma"] == pytest.approx(math.sqrt((1 - ab_hand(2)) / ab_hand(2)))
     assert ddim_invert(denoiser, x, schedule=sch).nfe == 4  # all 5 steps, one without a call
 
@@ -599,7 +601,7 @@ def test_pf_drift_by_hand_and_its_time_checks():
     sde = VPSDE(B_MIN, B_MAX)
     x = x_start(3, 1)
     for t in (0.4, torch.tensor(0.4, dtype=F64), 1.0):
-        assert torch.allclose(pf_drift(denoiser, sde, x, t), drift_by_hand(x, float(t), 0.5))
+        assert close(pf_drift(denoiser, sde, x, t), drift_by_hand(x, float(t), 0.5))
     with pytest.raises(ValueError, match=r"^the probability-flow drift needs t > 0 \(the score"):
         pf_drift(denoiser, sde, x, 0.0)
     with pytest.raises(ValueError, match=r"^t must be a single time, got shape \(2,\)"):
@@ -624,12 +626,12 @@ def test_reverse_sde_em_replays_by_hand():
         if i == 0:
             want = want + vp_terms(t)[1] * math.sqrt(-dt) * noise[i]
     assert res.nfe == 2
-    assert torch.allclose(res.x, want, atol=1e-12)
+    assert close(res.x, want)
     assert [(info["i"], info["t"]) for info in rec.infos] == [(0, 0.9), (1, 0.5)]
     _, _, a, s = vp_terms(0.5)
     assert rec.infos[1]["sigma"] == pytest.approx(s / a, rel=1e-12)
     sig = torch.full((3,), s / a, dtype=F64)
-    assert torch.allclose(rec.infos[1]["denoised"], denoiser(rec.infos[1]["x"] / a, sig))
+    assert close(rec.infos[1]["denoised"], denoiser(rec.infos[1]["x"] / a, sig))
     assert_seeded(lambda g: reverse_sde_em(denoiser, x, ts, sde=sde, generator=g).x)
 
 
@@ -652,19 +654,19 @@ def test_pf_ode_euler_and_heun_replay_two_steps(heun):
         else:
             want = want + d1 * (tn - t)
     assert res.nfe == (4 if heun else 2)
-    assert torch.allclose(res.x, want, atol=1e-12)
+    assert close(res.x, want)
     assert [(info["i"], info["t"]) for info in rec.infos] == [(0, 0.9), (1, 0.5)]
     _, _, a, s = vp_terms(0.9)
     assert rec.infos[0]["sigma"] == pytest.approx(s / a, rel=1e-12)
     assert torch.equal(rec.infos[0]["x"], x)
     sig = torch.full((3,), s / a, dtype=F64)
-    assert torch.allclose(rec.infos[0]["denoised"], denoiser(x / a, sig))
+    assert close(rec.infos[0]["denoised"], denoiser(x / a, sig))
 
 
 def test_time_grid_check_ts_and_their_boundaries():
     """time_grid: n + 1 uniform times t_max..t_min in float64 (defaults 1 and 1e-3); the
     solvers take grids inside (0, 1] with >= 2 strictly decreasing points."""
-    assert torch.allclose(
+    assert close(
         time_grid(4, t_max=0.9, t_min=0.1), torch.tensor([0.9, 0.7, 0.5, 0.3, 0.1], dtype=F64)
     )
     g = time_grid(1)
@@ -693,8 +695,8 @@ def test_geometric_sigmas_by_hand_and_bounds():
     """sigma_max .. sigma_min in geometric progression: (8, 1, 4) -> 8, 4, 2, 1 (float64)."""
     s = geometric_sigmas(8.0, 1.0, 4)
     assert s.dtype == F64
-    assert torch.allclose(s, torch.tensor([8.0, 4.0, 2.0, 1.0], dtype=F64))
-    assert torch.allclose(geometric_sigmas(3.0, 0.5, 2), torch.tensor([3.0, 0.5], dtype=F64))
+    assert close(s, torch.tensor([8.0, 4.0, 2.0, 1.0], dtype=F64))
+    assert close(geometric_sigmas(3.0, 0.5, 2), torch.tensor([3.0, 0.5], dtype=F64))
     with pytest.raises(ValueError, match="^n_levels must be >= 2"):
         geometric_sigmas(3.0, 0.5, 1)
     with pytest.raises(ValueError, match=r"^sigma_min must be a finite number in \(0, 3"):
@@ -721,7 +723,7 @@ def test_annealed_langevin_replays_two_levels_by_hand():
             want = want + alpha / 2 * (d - want) / sig**2 + math.sqrt(alpha) * noise[i]
             i += 1
     assert res.nfe == 4
-    assert torch.allclose(res.x, want, atol=1e-12)
+    assert close(res.x, want)
     assert [(info["i"], info["level"], info["sigma"]) for info in rec.infos] == [
         (0, 0, 1.2),
         (1, 0, 1.2),
@@ -729,11 +731,11 @@ def test_annealed_langevin_replays_two_levels_by_hand():
         (3, 1, 0.5),
     ]
     assert torch.equal(rec.infos[0]["x"], x)
-    assert torch.allclose(rec.infos[0]["denoised"], denoiser(x, torch.full((3,), 1.2, dtype=F64)))
+    assert close(rec.infos[0]["denoised"], denoiser(x, torch.full((3,), 1.2, dtype=F64)))
     # one level, one update each, with the defaults n_steps_each = 10 and step_lr = 2e-5 pinned
     one = annealed_langevin(denoiser, x, [0.7], n_steps_each=1, noise=noise[:1])
     d = denoiser(x, torch.full((3,), 0.7, dtype=F64))
-    assert torch.allclose(one.x, x + 1e-5 * (d - x) / 0.49 + math.sqrt(2e-5) * noise[0])
+    assert close(one.x, x + 1e-5 * (d - x) / 0.49 + math.sqrt(2e-5) * noise[0])
     assert annealed_langevin(denoiser, x, [0.7], generator=gen(1)).nfe == 10
     assert_seeded(lambda g: annealed_langevin(denoiser, x, sigmas, n_steps_each=1, generator=g).x)
     for bad in ([], [0.5, 0.0], [0.5, 0.5], [0.2, 0.5]):
@@ -818,7 +820,7 @@ def test_conditional_path_and_velocity_per_sample():
     t = torch.tensor([0.0, 0.25, 1.0], dtype=F64)
     got = conditional_path(x0, x1, t)
     assert torch.equal(got[0], x0[0]) and torch.equal(got[2], x1[2])
-    assert torch.allclose(got[1], 0.75 * x0[1] + 0.25 * x1[1])
+    assert close(got[1], 0.75 * x0[1] + 0.25 * x1[1])
     assert torch.equal(conditional_velocity(x0, x1), x1 - x0)
     with pytest.raises(ValueError, match="^x_data and x_noise must have the same shape"):
         conditional_velocity(x0, x1[:2])
@@ -838,8 +840,8 @@ def test_mixture_velocity_closed_form_for_gaussian_data_and_t_one():
     for row in range(3):
         tt = float(t[row])
         post = m + (1 - tt) * c**2 / ((1 - tt) ** 2 * c**2 + tt**2) * (x[row] - (1 - tt) * m)
-        assert torch.allclose(got[row], (x[row] - post) / tt, atol=1e-12)
-    assert torch.allclose(mixture_velocity(g, x, 1.0), x - m)
+        assert close(got[row], (x[row] - post) / tt)
+    assert close(mixture_velocity(g, x, 1.0), x - m)
     x32 = x.float()
     assert mixture_velocity(g, x32, t.float()).dtype == torch.float32
     assert mixture_velocity(g, x32, 1.0).dtype == torch.float32
@@ -858,13 +860,13 @@ def test_cfm_loss_by_hand_and_its_draws():
     t = torch.tensor([0.1, 0.4, 0.6, 0.95], dtype=F64)
     xt = (1 - t[:, None]) * x0 + t[:, None] * x1
     want = ((vel(xt, t) - (x1 - x0)) ** 2).mean()
-    assert torch.allclose(cfm_loss(vel, x0, x_noise=x1, t=t), want, rtol=1e-13)
+    assert close(cfm_loss(vel, x0, x_noise=x1, t=t), want, rtol=1e-13)
     g = gen(9)
     x1g = torch.randn(4, 2, generator=g, dtype=F64)
     tg = torch.rand(4, generator=g, dtype=F64)
     xt = (1 - tg[:, None]) * x0 + tg[:, None] * x1g
     want = ((vel(xt, tg) - (x1g - x0)) ** 2).mean()
-    assert torch.allclose(cfm_loss(vel, x0, generator=gen(9)), want, rtol=1e-13)
+    assert close(cfm_loss(vel, x0, generator=gen(9)), want, rtol=1e-13)
     assert_seeded(lambda g: cfm_loss(vel, x0, generator=g))
     assert_seeded(lambda g: cfm_loss(vel, x0, x_noise=x1, generator=g))
     with pytest.raises(TypeError, match="^velocity must be callable as v"):
@@ -906,12 +908,12 @@ def test_flow_euler_sample_replays_a_non_uniform_grid():
         states.append(want)
         want = want + (tn - t) * vel(want, torch.full((3,), t, dtype=F64))
     assert res.nfe == 3
-    assert torch.allclose(res.x, want, atol=1e-13)
+    assert close(res.x, want)
     assert [(info["i"], info["t"]) for info in rec.infos] == [(0, 1.0), (1, 0.6), (2, 0.1)]
     v1 = vel(states[1], torch.full((3,), 0.6, dtype=F64))
-    assert torch.allclose(rec.infos[1]["x"], states[1])
-    assert torch.allclose(rec.infos[1]["velocity"], v1)
-    assert torch.allclose(rec.infos[1]["denoised"], states[1] - 0.6 * v1)
+    assert close(rec.infos[1]["x"], states[1])
+    assert close(rec.infos[1]["velocity"], v1)
+    assert close(rec.infos[1]["denoised"], states[1] - 0.6 * v1)
     with pytest.raises(TypeError, match="^velocity must be callable"):
         flow_euler_sample("v", x, 2)
 
@@ -945,13 +947,13 @@ def test_reflow_pairs_replay_defaults_and_seeding():
     x0, x1 = reflow_pairs(vel, 3, generator=gen(4))
     want1 = torch.randn(3, 2, generator=gen(4), dtype=F64)
     assert x1.dtype == F64 and torch.equal(x1, want1)
-    assert torch.allclose(x0, flow_euler_sample(vel, want1, 100).x, atol=1e-13)
+    assert close(x0, flow_euler_sample(vel, want1, 100).x)
     x0, x1 = reflow_pairs(vel, 2, dim=3, n_steps=2, generator=gen(4), dtype=torch.float32)
     want1 = torch.randn(2, 3, generator=gen(4))
     assert torch.equal(x1, want1)
     z = want1 - 0.5 * vel(want1, torch.ones(2))
     z = z - 0.5 * vel(z, torch.full((2,), 0.5))
-    assert torch.allclose(x0, z, atol=1e-6)
+    assert close(x0, z, atol=1e-6)
     assert_seeded(lambda g: reflow_pairs(vel, 3, n_steps=1, generator=g)[0])
     x0, x1 = reflow_pairs(vel, 2, n_steps=1, device="cpu")  # global RNG
     assert x0.shape == (2, 2)
@@ -976,8 +978,8 @@ def test_velocity_net_defaults_and_forward():
     assert [tuple(p.shape) for p in net.net.parameters()][0] == (8, 7)
     x = x_start(2, 6, shape=(3,))
     got = net(x, 0.3)
-    assert torch.allclose(got, net.net(x, torch.full((2,), 0.3, dtype=F64)))
-    assert torch.allclose(net(x, torch.tensor([0.3, 0.3], dtype=F64)), got)
+    assert close(got, net.net(x, torch.full((2,), 0.3, dtype=F64)))
+    assert close(net(x, torch.tensor([0.3, 0.3], dtype=F64)), got)
     with pytest.raises(ValueError, match=r"^t must lie in \[0, 1\]"):
         net(x, 1.5)
     with pytest.raises(TypeError, match="^net must be an nn.Module, got str"):
@@ -992,7 +994,7 @@ def test_float32_inputs_stay_float32():
     x = x64.float()
     out = iterate_chain(x, 3, sch, generator=gen(1))
     assert out.dtype == torch.float32
-    assert torch.allclose(out, iterate_chain(x64, 3, sch, generator=gen(1)).float(), atol=1e-6)
+    assert close(out, iterate_chain(x64, 3, sch, generator=gen(1)).float(), atol=1e-6)
     for run in (ddim_sample, ddpm_sample, ddim_invert):
         kw = {} if run is ddim_invert else {"noise": torch.zeros(2, 3, 2)}
         out = run(denoiser, x, torch.tensor([4, 2]), schedule=sch, **kw)
@@ -1091,8 +1093,8 @@ def test_inversions_take_an_elementwise_alpha_bar_and_the_grid_density_is_float6
     sample); the Bayes grid density is computed in float64 even on a float32 grid."""
     xt, e = x_start(2, 1), x_start(2, 2)
     ab = torch.tensor([[0.25, 0.64], [0.36, 0.81]], dtype=F64)
-    assert torch.allclose(x0_from_eps(xt, e, ab), (xt - (1 - ab).sqrt() * e) / ab.sqrt())
-    assert torch.allclose(eps_from_x0(xt, e, ab), (xt - ab.sqrt() * e) / (1 - ab).sqrt())
+    assert close(x0_from_eps(xt, e, ab), (xt - (1 - ab).sqrt() * e) / ab.sqrt())
+    assert close(eps_from_x0(xt, e, ab), (xt - ab.sqrt() * e) / (1 - ab).sqrt())
     sch = small_schedule()
     grid = torch.linspace(-5, 5, 2001)
     got = bayes_posterior_on_grid(0.4, -0.3, 3, sch, grid)
@@ -1103,7 +1105,7 @@ def test_inversions_take_an_elementwise_alpha_bar_and_the_grid_density_is_float6
     v = (1 - ab2) - cov**2 / (1 - ab3)
     g64 = grid.double()
     want = torch.exp(-((g64 - m) ** 2) / (2 * v)) / math.sqrt(2 * math.pi * v)
-    assert torch.allclose(got, want, rtol=1e-7, atol=1e-9)
+    assert close(got, want, rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.gpu
@@ -1116,14 +1118,14 @@ def test_forward_process_on_cuda_with_a_cpu_schedule():
     t = torch.tensor([1, 3, 5])
     got, _ = q_sample(xc, t, sch, noise=ec)
     assert got.device.type == "cuda"
-    assert torch.allclose(got.cpu(), q_sample(x0, t, sch, noise=eps)[0])
+    assert close(got.cpu(), q_sample(x0, t, sch, noise=eps)[0])
     assert q_sample(xc, 2, sch, noise=ec)[0].device.type == "cuda"
     got = iterate_chain(xc, 3, sch, generator=gen(1))
     assert got.device.type == "cuda"
-    assert torch.allclose(got.cpu(), iterate_chain(x0, 3, sch, generator=gen(1)))
+    assert close(got.cpu(), iterate_chain(x0, 3, sch, generator=gen(1)))
     mean, var = posterior_mean_var(xc, ec, t, sch)
     assert mean.device.type == var.device.type == "cuda"
-    assert torch.allclose(mean.cpu(), posterior_mean_var(x0, eps, t, sch)[0])
+    assert close(mean.cpu(), posterior_mean_var(x0, eps, t, sch)[0])
     ab = torch.tensor([0.3, 0.5, 0.7], dtype=F64)
     assert x0_from_eps(xc, ec, ab).device.type == "cuda"
     assert eps_from_x0(xc, ec, 0.5).device.type == "cuda"
@@ -1157,3 +1159,38 @@ def test_flow_functions_name_their_bad_arguments_and_use_the_global_rng_without_
     b = cfm_loss(vel, x, x_noise=x_start(3, 2))
     torch.manual_seed(5)
     assert torch.equal(cfm_loss(vel, x, x_noise=x_start(3, 2)), b)
+
+
+def test_run_sampler_scales_the_start_by_the_prior_std():
+    """For the VE SDE (prior std sqrt(sigma_max^2 - sigma_min^2) = 5 here, not 1) the continuous
+    samplers start from prior_std * z."""
+    sde = VESDE(0.5, math.sqrt(25.25))  # prior_std = sqrt(25.25 - 0.25) = 5
+    sch = small_schedule()
+    got = run_sampler("pf_euler", denoiser, 3, 2, schedule=sch, sde=sde, generator=gen(8))
+    z = torch.randn(3, 2, generator=gen(8))
+    want = pf_ode_euler(denoiser, 5.0 * z, time_grid(2), sde=sde)
+    assert torch.equal(got.x, want.x)
+
+
+def test_sampler_inputs_are_checked_by_name():
+    """x must be batched (>= 2 dims); a long bad grid shows its first five steps."""
+    x = x_start(3, 1)
+    with pytest.raises(ValueError, match=r"^x must have at least 2 dimension"):
+        eps_from_denoiser(denoiser, x[0], 1.0, 0.5)
+    with pytest.raises(ValueError, match=r"^x must have at least 2 dimension"):
+        score_from_denoiser(denoiser, x[0], 1.0, 0.5)
+    with pytest.raises(TypeError, match=r"^denoiser must be callable as D\(x, sigma\), got int"):
+        eps_from_denoiser(3, x, 1.0, 0.5)
+    sch = make_schedule("cosine", 10)
+    with pytest.raises(ValueError, match=r"within 1\.\.10, got \[10, 9, 8, 7, 6\]\.\.\.$"):
+        ddim_sample(denoiser, x, torch.tensor([10, 9, 8, 7, 6, 5, 5]), schedule=sch)
+    with pytest.raises(ValueError, match=r"^timesteps must be strictly decreasing within 1\.\.10"):
+        ddpm_sample(denoiser, x, torch.tensor([10, 11]), schedule=sch)
+    with pytest.raises(ValueError, match=r"^x must have at least 2 dimension"):
+        ddim_sample(denoiser, x[0], schedule=sch)
+    with pytest.raises(ValueError, match=r"^x must have at least 2 dimension"):
+        ddpm_sample(denoiser, x[0], schedule=sch)
+    with pytest.raises(ValueError, match=r"^x must have at least 2 dimension"):
+        ddim_invert(denoiser, x[0], schedule=sch)
+    with pytest.raises(TypeError, match=r"^callback must be callable"):
+        ddim_invert(denoiser, x, schedule=sch, callback=1)
