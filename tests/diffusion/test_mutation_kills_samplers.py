@@ -1194,3 +1194,12 @@ def test_sampler_inputs_are_checked_by_name():
         ddim_invert(denoiser, x[0], schedule=sch)
     with pytest.raises(TypeError, match=r"^callback must be callable"):
         ddim_invert(denoiser, x, schedule=sch, callback=1)
+
+
+def test_flow_grid_checks_its_last_time_and_dtype():
+    """The end of a longer grid is checked (not its second point); an integer grid is
+    rejected by name."""
+    with pytest.raises(ValueError, match=r"^grid times must lie in \[0, 1\], got \[-0\.1, 1\.0\]"):
+        flow_grid(torch.tensor([1.0, 0.5, -0.1], dtype=F64))
+    with pytest.raises(TypeError, match="^grid must be a floating-point tensor"):
+        flow_grid(torch.tensor([1, 0]))
