@@ -1203,3 +1203,14 @@ def test_flow_grid_checks_its_last_time_and_dtype():
         flow_grid(torch.tensor([1.0, 0.5, -0.1], dtype=F64))
     with pytest.raises(TypeError, match="^grid must be a floating-point tensor"):
         flow_grid(torch.tensor([1, 0]))
+
+
+def test_flow_grid_is_float64_and_velocity_net_checks_x():
+    """k uniform steps are float64 times (1/3 to 1e-12, which float32 misses by 1e-8);
+    VelocityNet names a bad x."""
+    assert flow_grid(3) == pytest.approx([1.0, 2 / 3, 1 / 3, 0.0], rel=1e-12, abs=1e-15)
+    net = VelocityNet.mlp(dim=2, hidden=4, depth=1, emb_dim=4)
+    with pytest.raises(ValueError, match="^x must have at least 2 dimension"):
+        net(torch.zeros(2), 0.5)
+    with pytest.raises(TypeError, match="^x must be a torch.Tensor"):
+        net([0.0, 0.0], 0.5)
