@@ -353,7 +353,9 @@ def test_make_noise_sampler_sources_and_errors():
         make_noise_sampler(table, x, 3)
     with pytest.raises(ValueError, match="^n_steps must be >= 0"):
         make_noise_sampler(None, x, -1)
-    with pytest.raises(TypeError, match="^noise must be None, a tensor or a callable noise"):
+    with pytest.raises(
+        TypeError, match=r"^noise must be None, a tensor or a callable noise\(i, x\), got list$"
+    ):
         make_noise_sampler([0.0], x, 1)
     bad = make_noise_sampler(lambda i, xx: torch.zeros(3), x, 1)
     with pytest.raises(
