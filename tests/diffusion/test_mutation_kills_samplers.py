@@ -1216,3 +1216,10 @@ def test_flow_grid_is_float64_and_velocity_net_checks_x():
         net(torch.zeros(2), 0.5)
     with pytest.raises(TypeError, match="^x must be a torch.Tensor"):
         net([0.0, 0.0], 0.5)
+
+
+def test_eps_hat_is_zero_at_s_zero_even_for_an_imperfect_network():
+    """At s = 0, eps_hat = 0 (its limit) whatever the network returns, not x - a D(x/a; 0)."""
+    x = x_start(2, 3)
+    _, eps_hat = eps_from_denoiser(lambda y, sig: 0.9 * y + 0.1, x, 0.8, 0.0)
+    assert torch.equal(eps_hat, torch.zeros_like(x))
