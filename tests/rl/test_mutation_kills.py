@@ -20,15 +20,26 @@ import pytest
 import torch
 
 from course_lib.rl import (
+    MCResult,
     PlanningResult,
     TabularMDP,
     action_values,
     bellman_expectation_step,
     bellman_optimality_step,
+    discounted_returns,
+    epsilon_greedy_policy,
+    epsilon_soft_mdp,
+    first_visit_mask,
     greedy_actions,
+    mc_basic,
+    mc_control,
+    mc_epsilon_greedy,
+    mc_evaluate,
+    mc_exploring_starts,
     policy_evaluation,
     policy_iteration,
     policy_matrices,
+    sample_episodes,
     truncated_policy_iteration,
     value_iteration,
 )
@@ -107,7 +118,9 @@ def test_policy_matrices_and_one_bellman_sweep_against_loops():
     np.testing.assert_allclose(P.numpy(), P_np, rtol=1e-14)
     v = np.array([1.0, -2.0, 0.5])
     np.testing.assert_allclose(
-        bellman_expectation_step(TINY, t(STOCH_PI), t(v)).numpy(), r_np + GAMMA * P_np @ v, rtol=1e-14
+        bellman_expectation_step(TINY, t(STOCH_PI), t(v)).numpy(),
+        r_np + GAMMA * P_np @ v,
+        rtol=1e-14,
     )
 
 
@@ -211,7 +224,9 @@ def test_value_iteration_fixed_number_of_sweeps_and_limits():
     many = value_iteration(TINY, n_iterations=200)
     assert many.iterations == 200
     np.testing.assert_allclose(many.v.numpy(), V_STAR, rtol=0, atol=1e-12)
-    with pytest.raises(ValueError, match=r"value iteration did not reach tol=1e-10 in 3 iterations"):
+    with pytest.raises(
+        ValueError, match=r"value iteration did not reach tol=1e-10 in 3 iterations"
+    ):
         value_iteration(TINY, max_iterations=3)
     loose = value_iteration(TINY, tol=0.5)
     assert loose.deltas[-1] <= 0.5 < loose.deltas[-2]
@@ -260,11 +275,15 @@ def test_truncated_policy_iteration_first_iteration_by_hand():
         res = truncated_policy_iteration(TINY, j, max_iterations=1, tol=1e3)
         np.testing.assert_allclose(res.v.numpy(), v, rtol=1e-14)
         assert res.deltas[0] == pytest.approx(np.abs(v).max(), rel=1e-14)
-    with pytest.raises(ValueError, match=r"truncated policy iteration did not reach tol=1e-10 in 2"):
+    with pytest.raises(
+        ValueError, match=r"truncated policy iteration did not reach tol=1e-10 in 2"
+    ):
         truncated_policy_iteration(TINY, 1, max_iterations=2)
     with pytest.raises(ValueError, match="n_sweeps must be >= 1"):
         truncated_policy_iteration(TINY, 0)
-    start = truncated_policy_iteration(TINY, 1, policy0=torch.tensor([0, 0, 0]), max_iterations=1, tol=1e3)
+    start = truncated_policy_iteration(
+        TINY, 1, policy0=torch.tensor([0, 0, 0]), max_iterations=1, tol=1e3
+    )
     r0, _ = np_policy_matrices(np.eye(2)[[0, 0, 0]])
     np.testing.assert_allclose(start.v.numpy(), r0, rtol=1e-14)
 
@@ -285,3 +304,341 @@ def test_planning_bad_inputs_name_the_problem():
         policy_iteration(TINY, max_iterations=0)
     with pytest.raises(ValueError, match=r"actions must lie in \[0, 1\]"):
         policy_iteration(TINY, policy0=torch.tensor([0, 2, 0]))
+
+
+# ============================================================================ montecarlo.py
+
+# One state, two actions, every move returns to the state: R(0, 0) = 1, R(0, 1) = 0.2,
+# gamma = 0.5. Its episodes are few enough to write down by hand.
+ONE = TabularMDP(torch.ones(1, 2, 1, dtype=F64), t([[1.0, 0.2]]), 0.5)
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def se_of(values: list[float]) -> float:
+    """Standard error of a mean: sqrt(unbiased variance / n), by numpy."""
+    x = np.asarray(values)
+    return float(np.sqrt(x.var(ddof=1) / len(x)))
+
+
+def test_discounted_returns_by_hand():
+    """r = (1, 2, 3), gamma = 0.5: G = (1 + 1 + 0.75, 2 + 1.5, 3) = (2.75, 3.5, 3); horizon 2:
+    (1 + 1, 3.5, 3); gamma = 1 (allowed): (6, 5, 3); gamma = 0: the rewards."""
+    r = t([[1.0, 2.0, 3.0], [0.0, -4.0, 8.0]])
+    np.testing.assert_allclose(discounted_returns(r, 0.5)[0].numpy(), [2.75, 3.5, 3.0])
+    np.testing.assert_allclose(discounted_returns(r, 0.5)[1].numpy(), [0.0, 0.0, 8.0])
+    np.testing.assert_allclose(discounted_returns(r, 0.5, 2)[0].numpy(), [2.0, 3.5, 3.0])
+    np.testing.assert_allclose(discounted_returns(r, 1.0)[0].numpy(), [6.0, 5.0, 3.0])
+    np.testing.assert_allclose(discounted_returns(r, 1.0, 1).numpy(), r.numpy())
+    np.testing.assert_allclose(discounted_returns(r, 0.0).numpy(), r.numpy())
+    with pytest.raises(ValueError, match=r"gamma must be a finite number in \[0, 1\]"):
+        discounted_returns(r, 1.5)
+    with pytest.raises(ValueError, match="horizon must be >= 1"):
+        discounted_returns(r, 0.5, 0)
+    with pytest.raises(TypeError, match=r"rewards must be a floating tensor of shape \(N, L\)"):
+        discounted_returns(torch.ones(2, 3, dtype=torch.long), 0.5)
+
+
+def test_first_visit_mask_by_hand():
+    """Pairs s * A + a: (0,1), (1,0), (1,0), (0,1) -> first visits T, T, F, F; a later episode
+    is independent; an empty batch gives an empty mask."""
+    states = torch.tensor([[0, 1, 1, 0], [2, 2, 0, 2]])
+    actions = torch.tensor([[1, 0, 0, 1], [0, 1, 0, 0]])
+    assert first_visit_mask(states, actions, 2).tolist() == [
+        [True, True, False, False],
+        [True, True, True, False],
+    ]
+    empty = first_visit_mask(
+        torch.zeros(2, 0, dtype=torch.long), torch.zeros(2, 0, dtype=torch.long), 2
+    )
+    assert empty.shape == (2, 0)
+
+
+def test_epsilon_greedy_probabilities_by_hand():
+    """(4.5) with |A| = 4, eps = 0.2: 1 - 0.2 + 0.05 = 0.85 on the greedy action, 0.05 elsewhere;
+    eps = 1 is uniform, eps = 0 greedy; eps outside [0, 1] is refused."""
+    pi = epsilon_greedy_policy(torch.tensor([2, 0]), 4, 0.2)
+    np.testing.assert_allclose(pi.numpy(), [[0.05, 0.05, 0.85, 0.05], [0.85, 0.05, 0.05, 0.05]])
+    np.testing.assert_allclose(
+        epsilon_greedy_policy(torch.tensor([1]), 4, 1.0).numpy(), [[0.25] * 4]
+    )
+    np.testing.assert_allclose(
+        epsilon_greedy_policy(torch.tensor([1]), 2, 0.0).numpy(), [[0.0, 1.0]]
+    )
+    with pytest.raises(ValueError, match="epsilon must lie in"):
+        epsilon_greedy_policy(torch.tensor([1]), 2, -0.1)
+
+
+def test_epsilon_soft_mdp_against_loops():
+    """P_eps(s, a) = (1 - eps) P(s, a) + eps mean_b P(s, b), likewise R; gamma unchanged."""
+    eps = 0.3
+    soft = epsilon_soft_mdp(TINY, eps)
+    P = np.zeros_like(P_NP)
+    R = np.zeros_like(R_NP)
+    for s, a in itertools.product(range(3), range(2)):
+        P[s, a] = (1 - eps) * P_NP[s, a] + eps * (P_NP[s, 0] + P_NP[s, 1]) / 2
+        R[s, a] = (1 - eps) * R_NP[s, a] + eps * (R_NP[s, 0] + R_NP[s, 1]) / 2
+    np.testing.assert_allclose(soft.P.numpy(), P, rtol=1e-14)
+    np.testing.assert_allclose(soft.R.numpy(), R, rtol=1e-14)
+    assert soft.gamma == GAMMA
+    with pytest.raises(ValueError, match="epsilon must lie in"):
+        epsilon_soft_mdp(TINY, 1.1)
+
+
+def test_sampled_starts_actions_and_successors_follow_their_laws():
+    """n = 30000 episodes of TINY: uniform start states, actions from a stochastic policy, and
+    successors from P(s, a, .), each frequency within 5 standard errors sqrt(p(1-p)/n)."""
+    n = 30_000
+    pi = t([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+    ep = sample_episodes(TINY, pi, n, 2, generator=gen(1))
+    for s in range(3):
+        assert abs(float((ep.states[:, 0] == s).double().mean()) - 1 / 3) < 5 * math.sqrt(2 / 9 / n)
+    for s in range(3):
+        rows = ep.states[:, 0] == s
+        m = int(rows.sum())
+        p1 = float(pi[s, 1])
+        freq = float((ep.actions[rows, 0] == 1).double().mean())
+        assert abs(freq - p1) < 5 * math.sqrt(p1 * (1 - p1) / m)
+    rows = (ep.states[:, 0] == 1) & (ep.actions[:, 0] == 0)  # P(1, 0, .) = (0, 0.5, 0.5)
+    m = int(rows.sum())
+    nxt = ep.states[rows, 1]
+    assert int((nxt == 0).sum()) == 0
+    assert abs(float((nxt == 2).double().mean()) - 0.5) < 5 * math.sqrt(0.25 / m)
+    np.testing.assert_array_equal(ep.rewards.numpy(), R_NP[ep.states.numpy(), ep.actions.numpy()])
+    # a three-action policy: the last action is drawn too (inverse CDF up to the last index)
+    three = TabularMDP(torch.ones(1, 3, 1, dtype=F64), torch.zeros(1, 3, dtype=F64), 0.9)
+    acts = sample_episodes(three, t([[0.2, 0.3, 0.5]]), n, 1, generator=gen(2)).actions[:, 0]
+    for a, p in enumerate((0.2, 0.3, 0.5)):
+        assert abs(float((acts == a).double().mean()) - p) < 5 * math.sqrt(p * (1 - p) / n)
+
+
+@pytest.mark.parametrize("kind", ["episodes", "evaluate", "basic", "control"])
+def test_every_simulation_is_seeded_by_its_generator_only(kind):
+    """Same seed -> identical numbers whatever the global RNG state; another seed differs."""
+    pi = t([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+
+    def run(seed):
+        g = gen(seed)
+        if kind == "episodes":
+            ep = sample_episodes(TINY, pi, 40, 6, generator=g)
+            return torch.cat([ep.states, ep.actions], 1).double()
+        if kind == "evaluate":
+            est = mc_evaluate(TINY, pi, 60, 5, generator=g)
+            return torch.cat([est.q, est.counts], 1)
+        if kind == "basic":
+            return mc_basic(TINY, 4, episodes_per_pair=3, max_iterations=1, generator=g).q
+        res = mc_epsilon_greedy(TINY, 0.3, 50, 5, batch_size=20, generator=g)
+        return torch.cat([res.q, res.counts], 1)
+
+    torch.manual_seed(1)
+    a = run(5)
+    torch.manual_seed(2)
+    b = run(5)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, run(6))
+
+
+def _counts(est_or_res):
+    c = est_or_res.counts
+    return int(c[0, 0]), int(c[0, 1])
+
+
+def test_mc_evaluate_first_and_every_visit_returns_by_hand():
+    """ONE, policy 'always action 0', L = 3. By hand, G_t = r_{t+1} + 0.5 G_{t+1}:
+    start (0,0): rewards 1, 1, 1 -> G = 1.75, 1.5, 1, pairs (0,0) x 3;
+    start (0,1): rewards 0.2, 1, 1 -> G = 0.95, 1.5, 1, pairs (0,1), (0,0), (0,0).
+    With n01 = count of (0,1) (only ever a start) and n00 = n - n01 starts from (0,0):
+    first visit: q(0,1) = 0.95, q(0,0) = (1.75 n00 + 1.5 n01) / (n00 + n01);
+    every visit: q(0,0) = (4.25 n00 + 2.5 n01) / (3 n00 + 2 n01) over 3 n00 + 2 n01 returns.
+    Starts are uniform over the 2 pairs: n01 ~ Bin(n, 1/2)."""
+    n = 400
+    policy = torch.tensor([0])
+    first = mc_evaluate(ONE, policy, n, 3, generator=gen(3))
+    c00, n01 = _counts(first)
+    n00 = n - n01
+    assert c00 == n00 + n01 and abs(n01 - n / 2) < 5 * math.sqrt(n / 4)
+    want = [1.75] * n00 + [1.5] * n01
+    np.testing.assert_allclose(first.q.numpy(), [[np.mean(want), 0.95]], rtol=1e-13)
+    np.testing.assert_allclose(first.se[0, 0].item(), se_of(want), rtol=1e-10)
+    assert abs(first.se[0, 1].item()) < 1e-12  # all (0,1) returns equal 0.95
+    every = mc_evaluate(ONE, policy, n, 3, first_visit=False, generator=gen(3))
+    assert _counts(every) == (3 * n00 + 2 * n01, n01)
+    want = [1.75, 1.5, 1.0] * n00 + [1.5, 1.0] * n01
+    np.testing.assert_allclose(every.q.numpy(), [[np.mean(want), 0.95]], rtol=1e-13)
+    np.testing.assert_allclose(every.se[0, 0].item(), se_of(want), rtol=1e-10)
+
+
+def test_mc_evaluate_horizons_by_hand():
+    """Same episodes; with horizon H only visits at t <= L - H count, with G_t^H (4.2):
+    H = 2: start (0,0): G^2 = 1.5, 1.5; start (0,1): G^2 = 0.2 + 0.5 = 0.7, then 1.5, so
+      q = (1.5, 0.7), first visit counts (n00 + n01, n01), every visit (2 n00 + n01, n01);
+    H = 3 = L: only t = 0: q = (1.75, 0.95), counts (n00, n01);
+    H = 1: G^1 = r: q = (1, 0.2), counts (3 n00 + 2 n01, n01) for every visit.
+    A pair with a single return has se NaN; one never seen has q = 0 and count 0."""
+    n = 300
+    policy = torch.tensor([0])
+    base = mc_evaluate(ONE, policy, n, 3, generator=gen(4))
+    n01 = _counts(base)[1]
+    n00 = n - n01
+    h2 = mc_evaluate(ONE, policy, n, 3, horizon=2, generator=gen(4))
+    np.testing.assert_allclose(h2.q.numpy(), [[1.5, 0.7]], rtol=1e-13)
+    assert _counts(h2) == (n00 + n01, n01)
+    h2e = mc_evaluate(ONE, policy, n, 3, horizon=2, first_visit=False, generator=gen(4))
+    np.testing.assert_allclose(h2e.q.numpy(), [[1.5, 0.7]], rtol=1e-13)
+    assert _counts(h2e) == (2 * n00 + n01, n01)
+    h3 = mc_evaluate(ONE, policy, n, 3, horizon=3, first_visit=False, generator=gen(4))
+    np.testing.assert_allclose(h3.q.numpy(), [[1.75, 0.95]], rtol=1e-13)
+    assert _counts(h3) == (n00, n01)
+    h1 = mc_evaluate(ONE, policy, n, 3, horizon=1, first_visit=False, generator=gen(4))
+    np.testing.assert_allclose(h1.q.numpy(), [[1.0, 0.2]], rtol=1e-13)
+    assert _counts(h1) == (3 * n00 + 2 * n01, n01)
+    single = mc_evaluate(ONE, policy, 1, 3, horizon=3, generator=gen(0))
+    seen = single.counts[0] > 0
+    assert int(single.counts.sum()) == 1
+    assert torch.isnan(single.se[0, seen]).all()
+    assert (single.q[0, ~seen] == 0).all() and (single.counts[0, ~seen] == 0).all()
+
+
+def test_mc_basic_by_hand_and_its_defaults():
+    """ONE, L = 2, from the default 'stay' (action 1): q = (1 + 0.5 * 0.2, 0.2 + 0.5 * 0.2)
+    = (1.1, 0.3); greedy -> action 0: q = (1.5, 0.2 + 0.5) = (1.5, 0.7); unchanged, stop.
+    So 2 iterations, history (1.1, 1.5), counts = episodes per pair."""
+    res = mc_basic(ONE, 2, episodes_per_pair=3, generator=gen(0))
+    assert isinstance(res, MCResult)
+    np.testing.assert_allclose(res.q.numpy(), [[1.5, 0.7]], rtol=1e-14)
+    assert res.iterations == 2 and res.actions.tolist() == [0]
+    np.testing.assert_allclose([float(h[0]) for h in res.history], [1.1, 1.5], rtol=1e-14)
+    np.testing.assert_allclose(res.counts.numpy(), [[3.0, 3.0]])
+    np.testing.assert_allclose(res.policy.numpy(), [[1.0, 0.0]])
+    np.testing.assert_allclose(res.v.numpy(), [1.5])
+    first = mc_basic(ONE, 2, max_iterations=1)
+    np.testing.assert_allclose(first.q.numpy(), [[1.1, 0.3]], rtol=1e-14)
+    assert first.iterations == 1 and first.actions.tolist() == [0]  # greedy for q = (1.1, 0.3)
+    np.testing.assert_allclose(first.counts.numpy(), [[1.0, 1.0]])
+    start0 = mc_basic(ONE, 2, policy0=torch.tensor([0]))
+    assert start0.iterations == 1
+    with pytest.raises(ValueError, match="episodes_per_pair must be >= 1"):
+        mc_basic(ONE, 2, episodes_per_pair=0)
+    with pytest.raises(ValueError, match=r"policy0 must lie in \[0, 1\]"):
+        mc_basic(ONE, 2, policy0=torch.tensor([2]))
+
+
+def test_mc_basic_averages_episodes_per_pair_within_standard_errors():
+    """TINY, policy 'always 0', L = 2: G_0 = R(s, a) + gamma R(s_1, 0) with s_1 ~ P(s, a, .);
+    its mean is q^(2)(s, a) = R + gamma P r_0 and its variance gamma^2 Var r_0(s_1) (numpy);
+    the mean of m = 3000 episodes per pair is within 5 standard errors."""
+    m = 3000
+    res = mc_basic(
+        TINY,
+        2,
+        episodes_per_pair=m,
+        max_iterations=1,
+        policy0=torch.tensor([0, 0, 0]),
+        generator=gen(7),
+    )
+    r0 = R_NP[:, 0]
+    mean = R_NP + GAMMA * P_NP @ r0
+    var = GAMMA**2 * (P_NP @ r0**2 - (P_NP @ r0) ** 2)
+    random = var > 1e-12
+    z = (res.q.numpy()[random] - mean[random]) / np.sqrt(var[random] / m)
+    assert np.abs(z).max() < 5, z
+    np.testing.assert_allclose(res.q.numpy()[~random], mean[~random], rtol=1e-12)  # no noise
+    np.testing.assert_allclose(res.counts.numpy(), np.full((3, 2), float(m)))
+
+
+def test_mc_control_running_means_over_batches_by_hand():
+    """Exploring starts on ONE, L = 3, first visit. Batch 1 follows 'stay' (action 1):
+    start (0,0): rewards 1, .2, .2 -> G = 1.15, .3, .2, pairs (0,0), (0,1), (0,1);
+    start (0,1): rewards .2 x 3 -> G = .35, .3, .2, pairs (0,1) x 3.
+    Then greedy is action 0 (1.15 > .35). Batch 2 follows action 0:
+    start (0,0): G = 1.75, 1.5, 1 on (0,0); start (0,1): G = .95 on (0,1), then 1.5, 1 on (0,0).
+    With a_xy, b_xy the start counts of each batch (recovered from the counts of a one-batch
+    run with the same seed), the running means pool both batches:
+    q(0,0) = (1.15 a00 + 1.75 b00 + 1.5 b01) / (a00 + b00 + b01),
+    q(0,1) = (.3 a00 + .35 a01 + .95 b01) / (a00 + a01 + b01)."""
+    one = mc_exploring_starts(ONE, 100, 3, batch_size=100, generator=gen(8))
+    a00, c01 = _counts(one)
+    a01 = c01 - a00
+    assert a00 + a01 == 100
+    np.testing.assert_allclose(
+        one.q.numpy(), [[1.15, (0.3 * a00 + 0.35 * a01) / (a00 + a01)]], rtol=1e-13
+    )
+    assert one.actions.tolist() == [0] and one.iterations == 100
+    two = mc_exploring_starts(ONE, 200, 3, batch_size=100, generator=gen(8))
+    d00, d01 = np.subtract(_counts(two), _counts(one))
+    b01 = d01
+    b00 = d00 - b01
+    assert b00 + b01 == 100
+    q00 = (1.15 * a00 + 1.75 * b00 + 1.5 * b01) / (a00 + b00 + b01)
+    q01 = (0.3 * a00 + 0.35 * a01 + 0.95 * b01) / (a00 + a01 + b01)
+    np.testing.assert_allclose(two.q.numpy(), [[q00, q01]], rtol=1e-13)
+    np.testing.assert_allclose([float(h[0]) for h in two.history], [1.15, q00], rtol=1e-13)
+    assert two.iterations == 200 and two.actions.tolist() == [0]
+    np.testing.assert_allclose(two.policy.numpy(), [[1.0, 0.0]])
+
+
+def test_mc_control_batches_and_the_defaults_of_the_two_variants():
+    """Batches of batch_size, the last one shorter (250 = 100 + 100 + 50: 3 history entries);
+    MC epsilon-greedy defaults to every visit (every step counts: n L returns) and batches of
+    100; MC Exploring Starts to first visit and batches of 1000."""
+    res = mc_exploring_starts(ONE, 250, 2, batch_size=100, generator=gen(9))
+    assert res.iterations == 250 and len(res.history) == 3
+    eg = mc_epsilon_greedy(ONE, 0.5, 250, 3, generator=gen(9))
+    assert len(eg.history) == 3 and int(eg.counts.sum()) == 750
+    es = mc_exploring_starts(ONE, 1200, 3, generator=gen(9))
+    assert len(es.history) == 2
+    assert int(es.counts.sum()) < 3 * 1200  # first visit: revisits of a pair do not count
+    assert int(es.counts.sum()) >= 1200
+
+
+def test_mc_epsilon_greedy_follows_the_epsilon_greedy_policy_without_exploring_starts():
+    """One batch on ONE, L = 1, eps = 0.4 around the initial 'stay' (action 1): every action is
+    drawn from the policy, P(a = 1) = 1 - 0.4 + 0.4/2 = 0.8 (within 5 SE); returns are the
+    rewards, q = (1, 0.2); the final policy is epsilon-greedy around the new greedy action 0:
+    (0.8, 0.2). With eps = 0 and no exploring starts action 0 is never tried."""
+    n = 4000
+    res = mc_epsilon_greedy(ONE, 0.4, n, 1, batch_size=n, generator=gen(10))
+    frac = float(res.counts[0, 1]) / n
+    assert abs(frac - 0.8) < 5 * math.sqrt(0.16 / n)
+    np.testing.assert_allclose(res.q.numpy(), [[1.0, 0.2]], rtol=1e-12)
+    np.testing.assert_allclose(res.policy.numpy(), [[0.8, 0.2]], rtol=1e-14)
+    greedy = mc_control(
+        ONE, 50, 2, epsilon=0.0, exploring=False, first_visit=True, batch_size=50, generator=gen(10)
+    )
+    assert _counts(greedy) == (0, 50)
+    explore = mc_control(
+        ONE, 50, 2, epsilon=0.0, exploring=True, first_visit=True, batch_size=50, generator=gen(10)
+    )
+    assert _counts(explore)[0] > 0
+
+
+def test_monte_carlo_bad_inputs_name_the_problem():
+    """Messages and boundaries of the index checks (S - 1 allowed, S and -1 refused)."""
+    pi = t([[0.5, 0.5]] * 3)
+    ep = sample_episodes(TINY, pi, 2, 2, start_states=torch.tensor([2, 0]), generator=gen(0))
+    assert ep.states[:, 0].tolist() == [2, 0]
+    with pytest.raises(ValueError, match=r"start_states must lie in \[0, 2\]"):
+        sample_episodes(TINY, pi, 2, 2, start_states=torch.tensor([3, 0]))
+    with pytest.raises(ValueError, match=r"start_states must lie in \[0, 2\]"):
+        sample_episodes(TINY, pi, 2, 2, start_states=torch.tensor([-1, 0]))
+    with pytest.raises(
+        ValueError, match=r"start_actions must be an integer tensor of shape \(2,\)"
+    ):
+        sample_episodes(TINY, pi, 2, 2, start_actions=torch.tensor([0, 1, 1]))
+    with pytest.raises(ValueError, match="n_episodes must be >= 1"):
+        sample_episodes(TINY, pi, 0, 2)
+    with pytest.raises(ValueError, match="n_episodes must be >= 1"):
+        mc_evaluate(TINY, pi, 0, 2)
+    with pytest.raises(ValueError, match="horizon must be <= length=2, got 3"):
+        mc_evaluate(TINY, pi, 5, 2, horizon=3)
+    mc_evaluate(TINY, pi, 5, 2, horizon=2)
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        mc_exploring_starts(TINY, 5, 2, batch_size=0)
+    with pytest.raises(TypeError, match="exploring must be a bool"):
+        mc_control(TINY, 5, 2, epsilon=0.1, exploring=1, first_visit=True, batch_size=5)
+    with pytest.raises(ValueError, match="epsilon must lie in"):
+        mc_control(TINY, 5, 2, epsilon=2.0, exploring=True, first_visit=True, batch_size=5)
+    with pytest.raises(TypeError, match="first_visit must be a bool"):
+        mc_evaluate(TINY, pi, 5, 2, first_visit=None)
