@@ -389,6 +389,44 @@ def test_cnf_bad_inputs_name_the_problem():
         continuity_residual("p", lin, x, 0.5)
     with pytest.raises(TypeError, match="velocity must be callable"):
         continuity_residual(lambda y, t: y.sum(1), None, x, 0.5)
+    with pytest.raises(ValueError, match=r"t must be a scalar or have shape \(3,\), got 2 values"):
+        continuity_residual(lambda y, t: y.sum(1), lin, x, torch.tensor([0.1, 0.2]))
+    with pytest.raises(ValueError, match=r"t must be a scalar or have shape \(3,\)"):
+        divergence_exact(lin, x, torch.tensor([0.1, 0.2]))
+    with pytest.raises(ValueError, match=r"t must be a scalar or have shape \(3,\)"):
+        divergence_hutchinson(lin, x, torch.tensor([0.1, 0.2]), torch.ones(3, 2))
+    with pytest.raises(TypeError, match="x must be a torch.Tensor, got list"):
+        probe_like([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"x must have at least 1 dimension\(s\)"):
+        probe_like(torch.tensor(1.0))
+    with pytest.raises(TypeError, match="A must be a torch.Tensor, got list"):
+        hutchinson_variance([[1.0]])
+    with pytest.raises(ValueError, match=r"A must have at least 2 dimension\(s\)"):
+        hutchinson_samples(torch.ones(3), 2)
+    with pytest.raises(TypeError, match="n must be an int"):
+        hutchinson_samples(torch.eye(2), 2.5)
+    with pytest.raises(TypeError, match="probe must be a torch.Tensor"):
+        divergence_hutchinson(lin, x, 0.5, None)
+    with pytest.raises(ValueError, match=r"probe must have at least 2 dimension\(s\)"):
+        divergence_hutchinson(lin, x, 0.5, torch.ones(2))
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        cnf_log_likelihood(lin, "x")
+    with pytest.raises(ValueError, match=r"x must have at least 2 dimension\(s\)"):
+        divergence_exact(lin, torch.ones(3), 0.5)
+
+
+@pytest.mark.gpu
+def test_cnf_on_cuda_matches_cpu():
+    """Device placement: probes, the Hutchinson variance mask and the likelihood on CUDA."""
+    A = torch.randn(3, 3, generator=gen(0), dtype=F64)
+    assert math.isclose(hutchinson_variance(A.cuda()), hutchinson_variance(A), rel_tol=1e-12)
+    x = randn(4, 2)
+    assert probe_like(x.cuda(), generator=torch.Generator("cuda").manual_seed(0)).is_cuda
+    cpu = cnf_log_likelihood(linear_time_field, x, rtol=1e-8, atol=1e-10)
+    gpu = cnf_log_likelihood(
+        lambda y, t: (1 + t[:, None]) * (y @ B_LIN.T.cuda()), x.cuda(), rtol=1e-8, atol=1e-10
+    )
+    torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-7, atol=1e-7)
 
 
 # ============================================================================ layers.py
