@@ -18,6 +18,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
+import torch.distributed.tensor  # noqa: F401  (see below)
+import torchdiffeq  # noqa: F401
 
 from course_lib.flows import (
     ActNorm,
@@ -37,6 +39,11 @@ from course_lib.flows import (
     probe_like,
     soft_clamp,
 )
+
+# The two imports above are lazy elsewhere (torch.testing.assert_close pulls in
+# torch.distributed.tensor on its first call, cnf_log_likelihood imports torchdiffeq): done
+# here, at collection, the forked mutation-testing workers inherit them instead of paying
+# seconds each.
 
 F64 = torch.float64
 B_LIN = torch.tensor([[0.3, -1.0], [0.8, -0.4]], dtype=F64)  # tr = -0.1, B12 + B21 = -0.2
