@@ -428,7 +428,12 @@ def test_cnf_on_cuda_matches_cpu():
     A = torch.randn(3, 3, generator=gen(0), dtype=F64)
     assert math.isclose(hutchinson_variance(A.cuda()), hutchinson_variance(A), rel_tol=1e-12)
     x = randn(4, 2)
-    assert probe_like(x.cuda(), generator=torch.Generator("cuda").manual_seed(0)).is_cuda
+    for kind in ("rademacher", "gaussian"):
+        # a CUDA generator draws on CUDA; a CPU generator draws on the CPU, then moves to x
+        assert probe_like(x.cuda(), kind, generator=torch.Generator("cuda").manual_seed(0)).is_cuda
+        on_cpu_gen = probe_like(x.cuda(), kind, generator=gen(0))
+        assert on_cpu_gen.is_cuda
+        assert torch.equal(on_cpu_gen.cpu(), probe_like(x, kind, generator=gen(0)))
     cpu = cnf_log_likelihood(linear_time_field, x, rtol=1e-8, atol=1e-10)
     gpu = cnf_log_likelihood(
         lambda y, t: (1 + t[:, None]) * (y @ B_LIN.T.cuda()), x.cuda(), rtol=1e-8, atol=1e-10
