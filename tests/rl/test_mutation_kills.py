@@ -304,6 +304,14 @@ def test_planning_bad_inputs_name_the_problem():
         policy_iteration(TINY, max_iterations=0)
     with pytest.raises(ValueError, match=r"actions must lie in \[0, 1\]"):
         policy_iteration(TINY, policy0=torch.tensor([0, 2, 0]))
+    with pytest.raises(ValueError, match="n_iterations must be >= 0, got -1"):
+        value_iteration(TINY, n_iterations=-1)
+    with pytest.raises(TypeError, match="n_iterations must be an int"):
+        value_iteration(TINY, max_iterations=2.5)
+    with pytest.raises(ValueError, match="max_iterations must be >= 1"):
+        truncated_policy_iteration(TINY, 2, max_iterations=0)
+    with pytest.raises(TypeError, match="n_sweeps must be an int"):
+        truncated_policy_iteration(TINY, 2.0)
 
 
 # ============================================================================ montecarlo.py
@@ -642,3 +650,17 @@ def test_monte_carlo_bad_inputs_name_the_problem():
         mc_control(TINY, 5, 2, epsilon=2.0, exploring=True, first_visit=True, batch_size=5)
     with pytest.raises(TypeError, match="first_visit must be a bool"):
         mc_evaluate(TINY, pi, 5, 2, first_visit=None)
+    with pytest.raises(ValueError, match="length must be >= 1"):
+        mc_evaluate(TINY, pi, 5, 0)
+    with pytest.raises(ValueError, match="horizon must be >= 1"):
+        mc_evaluate(TINY, pi, 5, 2, horizon=0)
+    with pytest.raises(ValueError, match="max_iterations must be >= 1"):
+        mc_basic(TINY, 2, max_iterations=0)
+    with pytest.raises(ValueError, match=r"policy0 must be an integer tensor of shape \(3,\)"):
+        mc_basic(TINY, 2, policy0=torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="n_episodes must be >= 1"):
+        mc_exploring_starts(TINY, 0, 2)
+    with pytest.raises(ValueError, match="length must be >= 1"):
+        mc_epsilon_greedy(TINY, 0.1, 5, 0)
+    with pytest.raises(ValueError, match="length must be >= 1"):
+        sample_episodes(TINY, pi, 5, 0)
