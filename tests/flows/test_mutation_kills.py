@@ -388,6 +388,10 @@ def test_cnf_bad_inputs_name_the_problem():
         cnf_log_likelihood(lin, x, t1=1.01)
     with pytest.raises(ValueError, match="t0 must be a finite number in"):
         cnf_log_likelihood(lin, x, t0=-0.01)
+    with pytest.raises(ValueError, match=r"t0 must be a finite number in \[0, 1\]"):
+        cnf_log_likelihood(lin, x, t0=1.5)
+    with pytest.raises(ValueError, match=r"t1 must be a finite number in \[0, 1\]"):
+        cnf_log_likelihood(lin, x, t1=-0.5)
     with pytest.raises(ValueError, match="rtol must be a finite number in"):
         cnf_log_likelihood(lin, x, rtol=0.0)
     with pytest.raises(ValueError, match="atol must be a finite number in"):
