@@ -237,13 +237,13 @@ def test_cnf_likelihood_of_a_time_dependent_linear_field_on_any_interval(t0, t1)
     z_exact = x @ torch.linalg.matrix_exp(c * B_LIN).T
     expected = -0.5 * (z_exact**2).sum(1) - LOG_2PI + c * torch.trace(B_LIN)
     logp, z = cnf_log_likelihood(
-        linear_time_field, x, t0=t0, t1=t1, rtol=1e-10, atol=1e-12, return_noise=True
+        linear_time_field, x, t0=t0, t1=t1, rtol=1e-8, atol=1e-10, return_noise=True
     )
-    torch.testing.assert_close(z, z_exact, rtol=1e-8, atol=1e-9)
-    torch.testing.assert_close(logp, expected, rtol=1e-8, atol=1e-8)
-    plain = cnf_log_likelihood(linear_time_field, x, t0=t0, t1=t1, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(z, z_exact, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(logp, expected, rtol=1e-6, atol=1e-6)
+    plain = cnf_log_likelihood(linear_time_field, x, t0=t0, t1=t1, rtol=1e-8, atol=1e-10)
     assert isinstance(plain, torch.Tensor)
-    torch.testing.assert_close(plain, expected, rtol=1e-8, atol=1e-8)
+    torch.testing.assert_close(plain, expected, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("method", ["dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun"])
@@ -307,24 +307,18 @@ def test_hutchinson_likelihood_uses_one_seeded_rademacher_probe_for_the_whole_so
     z_exact = x @ torch.linalg.matrix_exp(B_LIN).T
     base = -0.5 * (z_exact**2).sum(1) - LOG_2PI
     torch.manual_seed(1)
-    a = cnf_log_likelihood(
-        lin, x, divergence="hutchinson", generator=gen(3), rtol=1e-10, atol=1e-12
-    )
+    a = cnf_log_likelihood(lin, x, divergence="hutchinson", generator=gen(3), rtol=1e-8, atol=1e-10)
     integral = a - base
     on_value = torch.minimum((integral - 0.1).abs(), (integral + 0.3).abs())
-    assert on_value.max() < 1e-7
-    assert (integral - 0.1).abs().min() < 1e-7 and (integral + 0.3).abs().min() < 1e-7
+    assert on_value.max() < 1e-6
+    assert (integral - 0.1).abs().min() < 1e-6 and (integral + 0.3).abs().min() < 1e-6
     torch.manual_seed(2)
-    b = cnf_log_likelihood(
-        lin, x, divergence="hutchinson", generator=gen(3), rtol=1e-10, atol=1e-12
-    )
+    b = cnf_log_likelihood(lin, x, divergence="hutchinson", generator=gen(3), rtol=1e-8, atol=1e-10)
     assert torch.equal(a, b)
-    c = cnf_log_likelihood(
-        lin, x, divergence="hutchinson", generator=gen(4), rtol=1e-10, atol=1e-12
-    )
+    c = cnf_log_likelihood(lin, x, divergence="hutchinson", generator=gen(4), rtol=1e-8, atol=1e-10)
     assert not torch.equal(a, c)
-    exact = cnf_log_likelihood(lin, x, rtol=1e-10, atol=1e-12)
-    torch.testing.assert_close(exact - base, torch.full_like(base, -0.1), rtol=0, atol=1e-7)
+    exact = cnf_log_likelihood(lin, x, rtol=1e-8, atol=1e-10)
+    torch.testing.assert_close(exact - base, torch.full_like(base, -0.1), rtol=0, atol=1e-6)
     # the interval length scales the integral: t1 - t0 = 0.5 halves it
     half = cnf_log_likelihood(
         lin,
@@ -338,7 +332,7 @@ def test_hutchinson_likelihood_uses_one_seeded_rademacher_probe_for_the_whole_so
     )
     z_half = x @ torch.linalg.matrix_exp(0.5 * B_LIN).T
     torch.testing.assert_close(
-        half[0] + 0.5 * (z_half**2).sum(1) + LOG_2PI, 0.5 * integral, rtol=0, atol=1e-7
+        half[0] + 0.5 * (z_half**2).sum(1) + LOG_2PI, 0.5 * integral, rtol=0, atol=1e-6
     )
 
 
