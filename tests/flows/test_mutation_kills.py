@@ -680,3 +680,43 @@ def test_layer_bad_inputs_name_the_problem():
         Conditioner(2, 2, hidden=0)
     with pytest.raises(ValueError, match="depth"):
         Conditioner(2, 2, depth=0)
+    with pytest.raises(ValueError, match="in_dim must be >= 1, got 0"):
+        Conditioner(0, 2)
+    with pytest.raises(ValueError, match="out_dim must be >= 1, got 0"):
+        Conditioner(2, 0)
+    with pytest.raises(ValueError, match="hidden must be >= 1, got 0"):
+        AffineCoupling(3, hidden=0)
+    with pytest.raises(ValueError, match="depth must be >= 1, got 0"):
+        AdditiveCoupling(3, depth=0)
+    with pytest.raises(TypeError, match="dim must be an int"):
+        AdditiveCoupling(3.0)
+    with pytest.raises(ValueError, match="dim must be >= 1, got 0"):
+        Scaling(0)
+    with pytest.raises(ValueError, match="dim must be >= 1, got 0"):
+        Permutation(0)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        Permutation(3, "random", seed=1.5)
+    with pytest.raises(ValueError, match="channels must be >= 1, got 0"):
+        ActNorm(0)
+    with pytest.raises(ValueError, match="channels must be >= 1, got 0"):
+        InvertibleConv1x1(0)
+    with pytest.raises(TypeError, match="weight must be a torch.Tensor"):
+        InvertibleConv1x1.from_weight([[1.0]])
+    with pytest.raises(ValueError, match=r"x must have 2 channels in dimension 1"):
+        InvertibleConv1x1(2)(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"z must have 2 channels in dimension 1"):
+        InvertibleConv1x1(2).inverse(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"x must have 2 channels in dimension 1"):
+        ActNorm(2).initialize(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"x must have shape \(B, 2\), got \(3, 3\)"):
+        Scaling(2)(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"x must have shape \(B, 2\)"):
+        Permutation(2)(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"z must have shape \(B, 2\)"):
+        Permutation(2).inverse(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"z must have shape \(B, 2\)"):
+        AdditiveCoupling(2).inverse(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"x must have at least 2 dimension\(s\)"):
+        AdditiveCoupling(2)(torch.zeros(3))
+    with pytest.raises(ValueError, match=r"x must have at least 2 dimension\(s\)"):
+        ActNorm(2)(torch.zeros(3))
