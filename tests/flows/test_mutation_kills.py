@@ -280,6 +280,19 @@ def test_fixed_step_solvers_take_one_step_and_get_no_adaptive_options(method, or
     torch.testing.assert_close(logp, expected, rtol=1e-12, atol=1e-12)
 
 
+def test_time_grid_is_in_double_precision():
+    """One rk4 step from t0 = 0.1 to t1 = 0.7 on dz/dt = B z gives sum_{k<=4} (0.6 B)^k / k! to
+    rounding (by hand, as above); a float32 grid would move t1 by ~1e-8 and z by ~1e-8."""
+    x = randn(3, 2, seed=19)
+    poly = sum(torch.linalg.matrix_power(0.6 * B_LIN, k) / math.factorial(k) for k in range(5))
+    logp, z = cnf_log_likelihood(
+        lambda y, t: y @ B_LIN.T, x, t0=0.1, t1=0.7, method="rk4", return_noise=True
+    )
+    torch.testing.assert_close(z, x @ poly.T, rtol=1e-13, atol=1e-14)
+    expected = -0.5 * (z**2).sum(1) - LOG_2PI + 0.6 * torch.trace(B_LIN)
+    torch.testing.assert_close(logp, expected, rtol=1e-13, atol=1e-13)
+
+
 def test_tolerances_reach_the_solver_and_the_defaults_are_tight():
     """Each tolerance reaches the solver: with the other one loose (0.1), tightening rtol or atol
     alone changes the answer on a nonlinear field. The defaults (1e-6, 1e-8) are tight: on the
