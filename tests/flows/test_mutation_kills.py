@@ -293,6 +293,25 @@ def test_time_grid_is_in_double_precision():
     torch.testing.assert_close(logp, expected, rtol=1e-13, atol=1e-13)
 
 
+def test_exact_divergence_draws_no_random_numbers():
+    """Only divergence='hutchinson' draws a probe: with the exact divergence neither a given
+    generator nor the global RNG advances."""
+    x = randn(3, 2, seed=20)
+    g = gen(21)
+    before = g.get_state()
+    torch.manual_seed(22)
+    cnf_log_likelihood(lambda y, t: y @ B_LIN.T, x, method="euler", generator=g)
+    assert torch.equal(g.get_state(), before)
+    cnf_log_likelihood(lambda y, t: y @ B_LIN.T, x, method="euler")
+    after_call = torch.rand(1)
+    torch.manual_seed(22)
+    assert torch.equal(after_call, torch.rand(1))
+    cnf_log_likelihood(
+        lambda y, t: y @ B_LIN.T, x, method="euler", divergence="hutchinson", generator=g
+    )
+    assert not torch.equal(g.get_state(), before)
+
+
 def test_tolerances_reach_the_solver_and_the_defaults_are_tight():
     """Each tolerance reaches the solver: with the other one loose (0.1), tightening rtol or atol
     alone changes the answer on a nonlinear field. The defaults (1e-6, 1e-8) are tight: on the
@@ -387,7 +406,9 @@ def test_cnf_bad_inputs_name_the_problem():
         hutchinson_variance(torch.eye(2), "uniform")
     with pytest.raises(ValueError, match="divergence must be 'exact' or 'hutchinson', got 'trace'"):
         augmented_dynamics(lin, "trace")
-    with pytest.raises(ValueError, match=r"divergence='hutchinson' needs a probe"):
+    with pytest.raises(
+        ValueError, match=r"^divergence='hutchinson' needs a probe \(see probe_like\)$"
+    ):
         augmented_dynamics(lin, "hutchinson")
     with pytest.raises(ValueError, match="need t1 > t0, got t0=0.6, t1=0.4"):
         cnf_log_likelihood(lin, x, t0=0.6, t1=0.4)
