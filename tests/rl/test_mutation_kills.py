@@ -252,6 +252,37 @@ def test_policy_iteration_against_brute_force_and_its_counts():
     assert one.iterations == 1 and one.actions.tolist() == list(PI_STAR)
 
 
+def test_policy_iteration_deltas_follow_the_numpy_policy_sequence():
+    """Policy iteration redone in numpy (solve, then argmax of q; no ties on TINY): the same
+    sequence of policies, deltas[k] = ||v_k - v_{k-1}||_inf with v_{-1} = 0, same count."""
+    actions, v_old, deltas = [1, 1, 1], np.zeros(3), []
+    while True:
+        v = np_values(np.eye(2)[actions])
+        deltas.append(np.abs(v - v_old).max())
+        v_old = v
+        improved = np_q(v).argmax(1).tolist()
+        if improved == actions:
+            break
+        actions = improved
+    res = policy_iteration(TINY)
+    assert res.iterations == len(deltas) >= 2
+    np.testing.assert_allclose(res.deltas, deltas, rtol=1e-10, atol=1e-13)
+
+
+def test_policy_iteration_keeps_a_tied_optimal_action():
+    """Both actions of a one-state MDP are worth the same (R = 1 each, by hand v = 1/(1 - 0.7)):
+    starting from action 1 the first improvement keeps it, so one iteration suffices; value
+    iteration and the greedy choice take the first action, 0."""
+    tie = TabularMDP(torch.ones(1, 2, 1, dtype=F64), t([[1.0, 1.0]]), GAMMA)
+    res = policy_iteration(tie, policy0=torch.tensor([1]))
+    assert res.actions.tolist() == [1] and res.iterations == 1
+    np.testing.assert_allclose(res.v.numpy(), [1 / (1 - GAMMA)], rtol=1e-14)
+    assert policy_iteration(tie).actions.tolist() == [1]  # default start: 'stay', the last action
+    tpi = truncated_policy_iteration(tie, 3, policy0=torch.tensor([1]))
+    assert tpi.actions.tolist() == [0]  # its final greedy step takes the first of the tie
+    assert value_iteration(tie).actions.tolist() == [0]
+
+
 @pytest.mark.parametrize("j", [1, 2, 7])
 def test_truncated_policy_iteration_against_brute_force(j):
     """Any j reaches v* and the optimal policy; the deltas end at <= tol; tol is used."""
