@@ -133,6 +133,9 @@ def test_policy_evaluation_closed_and_iterative_against_numpy_solve():
     np.testing.assert_allclose(it.numpy(), want, rtol=0, atol=1e-10)
     from_v0 = policy_evaluation(TINY, t(STOCH_PI), method="iterative", v0=t([50.0, -9.0, 3.0]))
     np.testing.assert_allclose(from_v0.numpy(), want, rtol=0, atol=1e-10)
+    # started at the solution, one sweep changes nothing: done within max_sweeps = 1
+    at_v = policy_evaluation(TINY, t(STOCH_PI), method="iterative", v0=t(want), max_sweeps=1)
+    np.testing.assert_allclose(at_v.numpy(), want, rtol=1e-12)
     myopic = TabularMDP(TINY.P, TINY.R, 0.0)
     r_np, _ = np_policy_matrices(STOCH_PI)
     for method in ("closed", "iterative"):
@@ -178,8 +181,12 @@ def test_greedy_actions_ties_tolerance_boundary_and_preference():
     prefer = torch.tensor([1, 2, 2, 0])
     assert greedy_actions(q, prefer=prefer).tolist() == [1, 2, 0, 2]
     assert greedy_actions(q, tol=1e-2, prefer=prefer).tolist() == [1, 2, 2, 2]
-    with pytest.raises(ValueError, match=r"q must be a tensor of shape \(S, A\)"):
+    with pytest.raises(
+        ValueError, match=r"q must be a tensor of shape \(S, A\), got torch.Size\(\[3\]\)"
+    ):
         greedy_actions(torch.zeros(3))
+    with pytest.raises(ValueError, match=r"q must be a tensor of shape \(S, A\), got \[1, 2\]"):
+        greedy_actions([1, 2])
 
 
 def test_bellman_optimality_step_against_loops():
