@@ -235,6 +235,10 @@ def test_value_iteration_fixed_number_of_sweeps_and_limits():
         ValueError, match=r"value iteration did not reach tol=1e-10 in 3 iterations"
     ):
         value_iteration(TINY, max_iterations=3)
+    # gamma = 0: the first sweep moves v from 0 to max_a R = (1, 2, 0.3), a change of exactly 2;
+    # tol = 2 is met (<=) at once, the second sweep would change nothing
+    myopic = value_iteration(TabularMDP(TINY.P, TINY.R, 0.0), tol=2.0)
+    assert myopic.iterations == 1 and myopic.deltas == [2.0]
     loose = value_iteration(TINY, tol=0.5)
     assert loose.deltas[-1] <= 0.5 < loose.deltas[-2]
     with pytest.raises(ValueError, match="tol must be"):
