@@ -323,6 +323,18 @@ def test_truncated_policy_iteration_first_iteration_by_hand():
         truncated_policy_iteration(TINY, 1, max_iterations=2)
     with pytest.raises(ValueError, match="n_sweeps must be >= 1"):
         truncated_policy_iteration(TINY, 0)
+    with pytest.raises(ValueError, match=r"tol must be a finite number in \(0, inf\), got 0.0"):
+        truncated_policy_iteration(TINY, 2, tol=0.0)
+    # gamma = 0, from 'stay': the first iteration moves v from 0 to R(., 1) = (0, 2, -1), a
+    # change of exactly 2, which meets tol = 2 (<=)
+    myopic = truncated_policy_iteration(TabularMDP(TINY.P, TINY.R, 0.0), 1, tol=2.0)
+    assert myopic.iterations == 1 and myopic.deltas == [2.0]
+    # exactly max_iterations iterations are allowed: one fewer than needed raises
+    k = truncated_policy_iteration(TINY, 1, tol=0.3).iterations
+    assert k >= 2
+    assert truncated_policy_iteration(TINY, 1, tol=0.3, max_iterations=k).iterations == k
+    with pytest.raises(ValueError, match=f"in {k - 1} iterations"):
+        truncated_policy_iteration(TINY, 1, tol=0.3, max_iterations=k - 1)
     start = truncated_policy_iteration(
         TINY, 1, policy0=torch.tensor([0, 0, 0]), max_iterations=1, tol=1e3
     )
