@@ -169,6 +169,12 @@ def test_action_values_against_loops():
     """(2.5) for an arbitrary v."""
     v = np.array([0.3, -1.2, 2.0])
     np.testing.assert_allclose(action_values(TINY, t(v)).numpy(), np_q(v), rtol=1e-14)
+    # a float32 v is taken in the MDP's dtype (float64): same q up to v's float32 rounding
+    v32 = torch.tensor(v, dtype=torch.float32)
+    q32 = action_values(TINY, v32)
+    assert q32.dtype == F64
+    np.testing.assert_allclose(q32.numpy(), np_q(v32.double().numpy()), rtol=1e-14)
+    assert bellman_optimality_step(TINY, v32)[0].dtype == F64
 
 
 def test_greedy_actions_ties_tolerance_boundary_and_preference():
