@@ -582,6 +582,7 @@ def test_conditioner_shape_depth_width_and_zero_last_layer():
     add = AdditiveCoupling(5)  # parity 0: n_a = 2, n_b = 3
     lin = [m for m in add.net.net if isinstance(m, torch.nn.Linear)]
     assert (lin[0].in_features, lin[-1].out_features) == (2, 3) and len(lin) == 3
+    assert lin[0].out_features == 64
     x = randn(2, 5)
     for layer in (AffineCoupling(5).double(), AdditiveCoupling(5, 1).double()):
         z, logdet = layer(x)
@@ -625,8 +626,8 @@ def test_actnorm_initialisation_by_hand_and_its_eps():
 
 
 def test_actnorm_and_invconv_on_images_against_the_jacobian():
-    """(B, C, H, W) = (2, 3, 2, 3): per-channel broadcasting and the H W factor of the log-det."""
-    x = randn(2, 3, 2, 3, seed=6)
+    """(B, C, H, W) = (2, 3, 2, 4): per-channel broadcasting and the H W factor of the log-det."""
+    x = randn(2, 3, 2, 4, seed=6)  # C = 3 != W = 4: a channel must not broadcast along W
     act = ActNorm(3).double()
     act.initialized.fill_(True)
     _check_layer(_perturb(act, 7), x)
@@ -686,6 +687,8 @@ def test_permutations_reverse_by_default_and_random_ones_follow_the_seed():
 def test_layer_bad_inputs_name_the_problem():
     """Messages and boundaries of the layers' checks (dim = 2 is the smallest coupling)."""
     AdditiveCoupling(2)
+    with pytest.raises(ValueError, match="dim must be >= 1, got 0"):
+        AdditiveCoupling(0)
     with pytest.raises(ValueError, match="a coupling splits x into two parts, so dim must be >= 2"):
         AffineCoupling(1)
     with pytest.raises(ValueError, match="parity must be 0 or 1, got 2"):
