@@ -579,6 +579,8 @@ def test_conditioner_shape_depth_width_and_zero_last_layer():
     aff = AffineCoupling(5, 1)  # parity 1: n_a = 3, n_b = 2
     lin = [m for m in aff.net.net if isinstance(m, torch.nn.Linear)]
     assert (lin[0].in_features, lin[-1].out_features) == (3, 4) and lin[0].out_features == 64
+    assert len(lin) == 3  # default depth 2
+    assert AffineCoupling(5).n_a == 2  # default parity 0: n_a = floor(5/2)
     add = AdditiveCoupling(5)  # parity 0: n_a = 2, n_b = 3
     lin = [m for m in add.net.net if isinstance(m, torch.nn.Linear)]
     assert (lin[0].in_features, lin[-1].out_features) == (2, 3) and len(lin) == 3
@@ -711,8 +713,12 @@ def test_layer_bad_inputs_name_the_problem():
         InvertibleConv1x1.from_weight(torch.ones(2, 3))
     with pytest.raises(ValueError, match="kind must be 'reverse' or 'random', got 'shuffle'"):
         Permutation(3, "shuffle")
-    with pytest.raises(ValueError, match="clamp"):
+    with pytest.raises(
+        ValueError, match=r"^clamp must be a finite number in \(0, inf\), got -1.0$"
+    ):
         AffineCoupling(2, clamp=-1.0)
+    with pytest.raises(ValueError, match=r"^clamp must be a finite number in \(0, inf\), got 0.0$"):
+        AffineCoupling(2, clamp=0.0)
     with pytest.raises(ValueError, match="hidden"):
         Conditioner(2, 2, hidden=0)
     with pytest.raises(ValueError, match="depth"):
