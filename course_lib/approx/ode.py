@@ -64,4 +64,4 @@ def solve_mean_ode(
     )
     if not sol.success:
         raise ValueError(f"solve_ivp failed: {sol.message}")
-    return torch.from_numpy(sol.y[0][where.reshape(-1)])
+    return torch.from_numpy(sol.y[0][where])  # ts is 1-D, so is where

@@ -537,3 +537,5 @@ def test_solve_mean_ode_errors():
         solve_mean_ode(lambda v: -(v**2), 1.0, t64(2.0))
     with pytest.raises(ValueError, match="^t must lie in"):
         solve_mean_ode(np.tanh, 1.0, t64(-1.0))
+    with pytest.raises(TypeError, match="^w0 must be a real number"):
+        solve_mean_ode(np.tanh, "1", t64(1.0))
