@@ -185,6 +185,36 @@ def test_incremental_mean_two_steps_by_hand_and_its_defaults():
     assert u.dtype == F32 and torch.allclose(u[:, 0], torch.tensor([1.0, 2.5, 7 / 3]))
 
 
+def test_incremental_mean_keeps_the_sample_dtype_throughout():
+    """In float32 each step (1.3) is float32 arithmetic (a numpy float32 replay agrees bit for
+    bit), and a float w1 is stored in x's dtype (0.1 stays float64's 0.1)."""
+    x = torch.randn(20, generator=gen(6))
+    sched = PowerStep(0.9, 0.7, 1.0)
+    w = incremental_mean(x, sched, w1=0.3)
+    a = sched.values(20).float().numpy()
+    v, ref = np.float32(0.3), [np.float32(0.3)]
+    for k, xk in enumerate(x.numpy()):
+        v = np.float32(v - np.float32(a[k] * np.float32(v - xk)))
+        ref.append(v)
+    assert w.dtype == F32 and np.array_equal(w.numpy(), np.array(ref, dtype=np.float32))
+    assert float(incremental_mean(torch.ones(2, 3, dtype=F64), 0.5, w1=0.1)[0, 0]) == 0.1
+    with pytest.raises(TypeError, match="^x must be a torch.Tensor"):
+        batch_means([1.0, 2.0])
+    with pytest.raises(ValueError, match="^x must have at least 1 dimension"):
+        batch_means(torch.tensor(1.0))
+
+
+@pytest.mark.gpu
+def test_mean_estimators_live_on_the_samples_device():
+    """Every tensor the estimators build (k, a_k, w_1, the output) is on x's device."""
+    x = torch.randn(6, 2, dtype=F64, device="cuda")
+    assert torch.allclose(batch_means(x).cpu(), batch_means(x.cpu()), rtol=1e-14)
+    for steps in (None, PowerStep(1.0, 0.7), 0.3):
+        w = incremental_mean(x, steps, w1=0.5)
+        assert w.device.type == "cuda"
+        assert torch.allclose(w.cpu(), incremental_mean(x.cpu(), steps, w1=0.5), rtol=1e-14)
+
+
 def test_estimator_weights_by_hand_and_by_linearity():
     """(1.4): with a = (1/2, 1/4, 1/5) the weight of w_1 is (1/2)(3/4)(4/5) = 3/10 and the
     sample weights are (1/2 * 3/4 * 4/5, 1/4 * 4/5, 1/5) = (3/10, 1/5, 1/5); they sum to 1."""
