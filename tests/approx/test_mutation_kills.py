@@ -155,6 +155,17 @@ def test_resolve_steps_from_every_kind_of_input():
         resolve_steps(0.1, -1)
 
 
+@pytest.mark.gpu
+def test_step_sizes_live_on_the_requested_device():
+    """values(..., device=) and resolve_steps(..., device=) allocate on that device."""
+    for sched in (PowerStep(2.0, 0.5, 3.0), ConstantStep(0.25)):
+        a = sched.values(3, device="cuda")
+        assert a.device.type == "cuda" and torch.equal(a.cpu(), sched.values(3))
+        assert resolve_steps(sched, 3, device="cuda").device.type == "cuda"
+    assert resolve_steps(0.5, 3, device="cuda").device.type == "cuda"
+    assert resolve_steps(t64(1.0, 2.0), 2, device="cuda").device.type == "cuda"
+
+
 # ---------------------------------------------------------------------------------------
 # mean.py
 # ---------------------------------------------------------------------------------------
