@@ -316,11 +316,22 @@ def test_robbins_monro_with_a_callable_noise_and_its_errors():
 
 
 def test_root_problems_by_hand():
-    """g(1) = 0 for each problem; values at w = 2 by hand; the declared slope bounds hold."""
-    w = t64(1.0, 2.0)
-    expect = {"linear": (0.0, 1.0), "tanh": (0.0, math.tanh(1.0)), "flat": (0.0, 0.5)}
+    """g(1) = 0 for each problem; values at w = 2, 3 by hand (flat: e^3/(1 + e^2) = 1/2 at
+    e = 1, 8/5 at e = 2); the declared slope bounds hold; the names carry the formulas."""
+    w = t64(1.0, 2.0, 3.0)
+    expect = {
+        "linear": (0.0, 1.0, 2.0),
+        "tanh": (0.0, math.tanh(1.0), math.tanh(2.0)),
+        "flat": (0.0, 0.5, 1.6),
+    }
+    names = {
+        "linear": "linear: g = w - 1",
+        "tanh": "tanh: g = tanh(w - 1)",
+        "flat": "flat: g = e^3/(1+e^2), e = w - 1",
+    }
     for name, vals in expect.items():
         p = PROBLEMS[name]
+        assert p.name == names[name]
         assert torch.allclose(p.g(w), t64(*vals), rtol=1e-15, atol=0), name
         assert (p.root, p.w1) == (1.0, 3.0)
         x = torch.linspace(-9.0, 11.0, 4001, dtype=F64, requires_grad=True)
