@@ -135,7 +135,9 @@ def test_schedule_parameter_bounds():
 
 def test_resolve_steps_from_every_kind_of_input():
     """A StepSize, a number (constant step) or a 1-D tensor of >= n entries, cut to n."""
-    assert torch.equal(resolve_steps(PowerStep(), 2, dtype=F32), torch.tensor([1.0, 0.5]))
+    a = resolve_steps(PowerStep(), 2, dtype=F32)
+    assert a.dtype == F32 and torch.equal(a, torch.tensor([1.0, 0.5]))
+    assert resolve_steps(ConstantStep(0.5), 2, dtype=F32).dtype == F32
     a = resolve_steps(0.2, 3, dtype=F32)
     assert a.dtype == F32 and torch.equal(a, torch.full((3,), 0.2))
     assert resolve_steps(3, 2).dtype == F64  # an int is a real number too
