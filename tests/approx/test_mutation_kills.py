@@ -151,6 +151,10 @@ def test_resolve_steps_from_every_kind_of_input():
         resolve_steps(torch.ones(2, 2), 2)
     with pytest.raises(ValueError, match="finite and >= 0"):
         resolve_steps(t64(1.0, math.inf), 2)
+    with pytest.raises(ValueError, match="^step_sizes must have at least 1 dimension"):
+        resolve_steps(torch.tensor(0.5), 2)
+    with pytest.raises(TypeError, match="^step_sizes must be a floating-point tensor"):
+        resolve_steps(torch.tensor([1, 2]), 2)
     with pytest.raises(ValueError, match="a must be a finite number"):
         resolve_steps(-0.1, 2)
     with pytest.raises(ValueError, match="n must be >= 0"):
