@@ -149,7 +149,7 @@ def test_resolve_steps_from_every_kind_of_input():
         resolve_steps(True, 2)
     with pytest.raises(ValueError, match="must be 1-D with at least n_iter = 2 entries"):
         resolve_steps(torch.ones(2, 2), 2)
-    with pytest.raises(ValueError, match="finite and >= 0"):
+    with pytest.raises(ValueError, match="^step_sizes must be finite and >= 0$"):
         resolve_steps(t64(1.0, math.inf), 2)
     with pytest.raises(ValueError, match="^step_sizes must have at least 1 dimension"):
         resolve_steps(torch.tensor(0.5), 2)
