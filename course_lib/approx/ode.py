@@ -53,7 +53,15 @@ def solve_mean_ode(
     if ts.size and np.any(np.diff(ts) < 0):
         raise ValueError("t must be non-decreasing")
     t_end = float(ts[-1]) if ts.size else 0.0
-    sol = solve_ivp(lambda _t, w: -g(w), (0.0, t_end), [w0], t_eval=ts, rtol=rtol, atol=rtol * 1e-2)
+    if t_end == 0.0:
+        # every requested time is t = 0 (or none is): the solution there is w(0) = w0 itself;
+        # solve_ivp cannot integrate over the empty span [0, 0]
+        return torch.full((ts.size,), w0, dtype=torch.float64)
+    # solve_ivp wants strictly increasing t_eval: solve at the distinct times, then repeat
+    t_eval, where = np.unique(ts, return_inverse=True)
+    sol = solve_ivp(
+        lambda _t, w: -g(w), (0.0, t_end), [w0], t_eval=t_eval, rtol=rtol, atol=rtol * 1e-2
+    )
     if not sol.success:
         raise ValueError(f"solve_ivp failed: {sol.message}")
-    return torch.from_numpy(sol.y[0].copy())
+    return torch.from_numpy(sol.y[0][where])  # ts is 1-D, so is where

@@ -271,9 +271,13 @@ class QuadraticForm:
         zero = lam.abs() <= tol
         pos, neg = lam > tol, lam < -tol
         null = V[:, zero]
-        b_null = null.T @ self.b
+        # the range test ‖b_null‖ <= rtol‖b‖ is scale-free, so compare b/max|b_i|: ‖b‖ of a
+        # tiny b (|b_i| ~ 1e-170 in float64) underflows to 0 when computed unscaled
+        b_max = float(self.b.abs().max())
+        b_unit = self.b / b_max if b_max > 0 else self.b
+        b_null = null.T @ b_unit
         rtol_b = (1000 * self.n * torch.finfo(self.dtype).eps) if rtol is None else rtol
-        b_scale = float(self.b.norm())
+        b_scale = float(b_unit.norm())
         if bool(zero.all()):
             if b_scale == 0.0:
                 x0 = torch.zeros_like(self.b)
