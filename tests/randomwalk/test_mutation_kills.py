@@ -480,3 +480,53 @@ def test_endpoint_chunks_hold_about_chunk_steps_random_numbers(
     monkeypatch.setattr(walks, name, spy)
     s = sample_endpoints(n_walks, n_steps, p, chunk_steps=chunk_steps)
     assert seen == sizes and s.shape == (n_walks,)
+
+
+def test_step_threshold_is_exact_at_the_boundary_uniform():
+    """X = +1 iff r < round(p 2^31): put the threshold right at a drawn r, then one above it.
+
+    With r_0 the first 31-bit uniform of the seeded generator, p = (r_0 + 1) / 2^31 must make
+    that step +1 and p = r_0 / 2^31 must make it -1 (exact binary fractions, so no rounding);
+    an off-by-one in the comparison flips it. Both samplers of general p are checked.
+    """
+    r = torch.empty(4, 6, dtype=torch.int32).random_(
+        0, 2**31, generator=torch.Generator().manual_seed(9)
+    )
+    r0 = r[0, 0].item()
+    for t, first in ((r0 + 1, 1), (r0, -1)):
+        p = t / 2**31
+        expected = torch.where(r < t, 1, -1)
+        assert expected[0, 0] == first
+        steps = sample_steps(4, 6, p, generator=torch.Generator().manual_seed(9))
+        assert torch.equal(steps.long(), expected)
+        s = sample_endpoints(4, 6, p, generator=torch.Generator().manual_seed(9))
+        assert torch.equal(s, expected.sum(1))
+
+
+def test_walk_samplers_allocate_on_the_requested_device(monkeypatch):
+    """device="meta" (no data, no GPU needed) must carry through every sampler and chunk.
+
+    The up-step counts of every chunk are computed on that device too (not on the CPU and
+    copied over); devices other than "cpu" and "cuda" use chunks of 2^22 random numbers.
+    """
+    from course_lib.randomwalk import walks
+
+    assert sample_steps(2, 3, 0.3, device="meta").device.type == "meta"
+    paths = sample_paths(2, 3, 0.3, device="meta")
+    assert paths.device.type == "meta" and paths.shape == (2, 4) and paths.dtype == torch.int32
+    seen = []
+    for name in ("_up_steps_symmetric", "_up_steps_general"):
+
+        def spy(*args, real=getattr(walks, name)):
+            k = real(*args)
+            seen.append((k.shape[0], k.device.type))
+            return k
+
+        monkeypatch.setattr(walks, name, spy)
+    for p in (0.5, 0.3):
+        s = sample_endpoints(2, 100, p, device="meta")
+        assert s.device.type == "meta" and s.shape == (2,) and s.dtype == torch.int64
+    assert seen == [(2, "meta"), (2, "meta")]
+    seen.clear()
+    sample_endpoints(2, 2**21 + 1, 0.3, device="meta")  # 2^22 // (2^21 + 1) = 1 walk a chunk
+    assert seen == [(1, "meta"), (1, "meta")]
