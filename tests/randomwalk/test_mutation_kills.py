@@ -515,14 +515,17 @@ def test_walk_samplers_allocate_on_the_requested_device(monkeypatch):
     paths = sample_paths(2, 3, 0.3, device="meta")
     assert paths.device.type == "meta" and paths.shape == (2, 4) and paths.dtype == torch.int32
     seen = []
-    for name in ("_up_steps_symmetric", "_up_steps_general"):
 
-        def spy(*args, real=getattr(walks, name)):
+    def spying(real):
+        def spy(*args):
             k = real(*args)
             seen.append((k.shape[0], k.device.type))
             return k
 
-        monkeypatch.setattr(walks, name, spy)
+        return spy
+
+    for name in ("_up_steps_symmetric", "_up_steps_general"):
+        monkeypatch.setattr(walks, name, spying(getattr(walks, name)))
     for p in (0.5, 0.3):
         s = sample_endpoints(2, 100, p, device="meta")
         assert s.device.type == "meta" and s.shape == (2,) and s.dtype == torch.int64
