@@ -8,11 +8,13 @@ import pytest
 import torch
 
 from course_lib.attention import (
+    causal_mask,
     online_softmax,
     online_softmax_states,
     safe_softmax,
     standard_attention,
     tiled_attention,
+    tiled_attention_backward,
     tiled_attention_forward,
 )
 from course_lib.attention.io_model import (
@@ -222,3 +224,132 @@ def test_attention_flops_values():
     assert attention_flops(2, 8, 4, is_causal=True) == 2 * 2 * 64 * 4
     with pytest.raises(ValueError, match="batch_heads must be >= 1, got 0"):
         attention_flops(0, 8, 4)
+
+
+# ------------------------------------------- devices, rectangular masks, intermediate states
+
+
+def test_everything_stays_on_the_requested_device():
+    """On the "meta" device (shapes only, no GPU needed) no helper may build a CPU tensor.
+
+    A causal mask made on the CPU cannot be applied to scores on another device, so a dropped
+    ``device=`` fails here as it would on a GPU.
+    """
+    assert causal_mask(2, 3, device="meta").device.type == "meta"
+    q = torch.empty(2, 5, 3, device="meta")
+    keep = torch.empty(5, 5, dtype=torch.bool, device="meta")
+    for causal in (False, True):
+        out, p = standard_attention(q, q, q, is_causal=causal, attn_mask=keep, return_probs=True)
+        assert out.device.type == p.device.type == "meta" and p.shape == (2, 5, 5)
+        out, lse = tiled_attention_forward(
+            q, q, q, is_causal=causal, attn_mask=keep, block_q=2, block_k=3
+        )
+        assert out.device.type == lse.device.type == "meta"
+        grads = tiled_attention_backward(
+            q, q, q, out, lse, out, is_causal=causal, attn_mask=keep, block_q=3, block_k=2
+        )
+        assert all(g.device.type == "meta" and g.shape == q.shape for g in grads)
+    x = torch.empty(3, 4, device="meta")
+    *_, last = online_softmax_states(x, 3, torch.empty(4, 2, device="meta"))
+    assert last.o.device.type == last.l.device.type == last.m.device.type == "meta"
+    assert safe_softmax(x).device.type == "meta"
+
+
+def test_causal_mask_is_top_left_aligned_for_rectangles():
+    """Query i sees keys j <= i, counted from the top-left corner (SDPA's is_causal)."""
+    t, f = True, False
+    assert causal_mask(2, 4).tolist() == [[t, f, f, f], [t, t, f, f]]
+    assert causal_mask(3, 2).tolist() == [[t, f], [t, t], [t, t]]
+    q, k, v = _qkv(3, 5, 2, seed=4)
+    s = q @ k.transpose(-2, -1) * 0.6
+    s = s.masked_fill(~torch.tensor([[t, f, f, f, f], [t, t, f, f, f], [t, t, t, f, f]]), -1e300)
+    expected = torch.softmax(s, -1) @ v
+    torch.testing.assert_close(standard_attention(q, k, v, is_causal=True, scale=0.6), expected)
+    for bq, bk in ((1, 1), (2, 3), (3, 5)):
+        out, _ = tiled_attention_forward(q, k, v, is_causal=True, scale=0.6, block_q=bq, block_k=bk)
+        torch.testing.assert_close(out, expected)
+
+
+def test_online_softmax_states_after_each_chunk_by_hand():
+    """x = (1, 3, 2), chunks (2, 1), v = (10, 20, 40) as a column.
+
+    after (1, 3): m = 3, l = e^-2 + 1, o = 10 e^-2 + 20;
+    after (2):    m = 3, l = e^-2 + 1 + e^-1, o = 10 e^-2 + 20 + 40 e^-1.
+    """
+    e = torch.exp
+    x = torch.tensor([1.0, 3.0, 2.0], dtype=torch.float64)
+    v = torch.tensor([[10.0], [20.0], [40.0]], dtype=torch.float64)
+    first, second = online_softmax_states(x, [2, 1], v)
+    one = torch.tensor(1.0, dtype=torch.float64)
+    assert first.m.item() == second.m.item() == 3.0
+    torch.testing.assert_close(first.l, e(-2 * one) + 1)
+    torch.testing.assert_close(first.o, (10 * e(-2 * one) + 20).reshape(1))
+    torch.testing.assert_close(second.l, e(-2 * one) + 1 + e(-one))
+    torch.testing.assert_close(second.o, (10 * e(-2 * one) + 20 + 40 * e(-one)).reshape(1))
+    torch.testing.assert_close(second.normalised(), torch.softmax(x, 0) @ v)
+    # a larger max arriving later rescales the old sum: x = (3, 1) after (1) then (5)
+    a, b = online_softmax_states(torch.tensor([3.0, 5.0], dtype=torch.float64), 1)
+    torch.testing.assert_close(a.l, one)
+    torch.testing.assert_close(b.l, e(-2 * one) + 1)  # 1 * e^(3 - 5) + e^0
+    assert a.o is None
+
+
+def test_safe_softmax_along_any_dim():
+    """safe_softmax(x, dim) = torch.softmax(x, dim); the default is the last dim."""
+    x = torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for dim in (0, 1, 2, -2):
+        torch.testing.assert_close(safe_softmax(x, dim), torch.softmax(x, dim))
+    torch.testing.assert_close(safe_softmax(x), torch.softmax(x, -1))
+    x[0, :, 1] = -torch.inf  # a fully masked column along dim 1
+    got = safe_softmax(x, 1)
+    assert (got[0, :, 1] == 0).all()
+    torch.testing.assert_close(got[1], torch.softmax(x[1], 0))
+
+
+def test_return_probs_under_masks_and_flag_errors():
+    """P = softmax of the masked scores by hand: zeros where masked, a zero row if all are."""
+    q, k, v = _qkv(4, 5, 3, seed=6)
+    keep = torch.tensor(
+        [[1, 0, 1, 1, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 1]], dtype=torch.bool
+    )
+    bias = torch.tensor([0.5, -1.0, 0.0, 2.0, -0.25], dtype=torch.float64)
+    for mask, add in ((keep, 0.0), (bias, bias)):
+        o, p = standard_attention(q, k, v, attn_mask=mask, scale=1.3, return_probs=True)
+        s = q @ k.transpose(-2, -1) * 1.3 + add
+        if mask.dtype == torch.bool:
+            expected = torch.softmax(s.masked_fill(~keep, -1e300), -1) * keep
+            expected[:, 1] = 0.0  # query 1 sees nothing
+        else:
+            expected = torch.softmax(s, -1)
+        torch.testing.assert_close(p, expected)
+        torch.testing.assert_close(o, expected @ v)
+    with pytest.raises(TypeError, match="^return_probs must be a bool, got int 1$"):
+        standard_attention(q, k, v, return_probs=1)
+    with pytest.raises(TypeError, match="^is_causal must be a bool, got NoneType None$"):
+        tiled_attention_backward(q, k, v, q, q[..., 0], q, is_causal=None)
+
+
+def test_tiled_dtypes_and_backward_shape_errors():
+    """fp16 in -> fp16 O and grads, fp32 L; fp64 stays fp64; shape errors name the shapes."""
+    q, k, v = _qkv(6, 6, 4, dtype=torch.float16)
+    out, lse = tiled_attention_forward(q, k, v, block_q=4, block_k=4)
+    assert out.dtype == torch.float16 and lse.dtype == torch.float32
+    grads = tiled_attention_backward(q, k, v, out, lse, out, block_q=4, block_k=4)
+    assert all(g.dtype == torch.float16 for g in grads)
+    q, k, v = _qkv(6, 6, 4)
+    out, lse = tiled_attention_forward(q, k, v)
+    assert lse.dtype == torch.float64
+    with pytest.raises(
+        ValueError,
+        match=r"^out and d_out must have shape \(\.\.\., N_q, d_v\) = \(2, 6, 4\), got "
+        r"\(2, 6, 4\) and \(2, 5, 4\)$",
+    ):
+        tiled_attention_backward(q, k, v, out, lse, out[:, :5])
+    with pytest.raises(ValueError, match=r"got \(2, 5, 4\) and \(2, 6, 4\)$"):
+        tiled_attention_backward(q, k, v, out[:, :5], lse, out)
+    with pytest.raises(TypeError, match="^out must be a torch.Tensor"):
+        tiled_attention_backward(q, k, v, None, lse, out)
+    with pytest.raises(TypeError, match="^lse must be a torch.Tensor"):
+        tiled_attention_backward(q, k, v, out, None, out)
+    with pytest.raises(ValueError, match="^block_q must be >= 1, got 0$"):
+        tiled_attention_backward(q, k, v, out, lse, out, block_q=0)
