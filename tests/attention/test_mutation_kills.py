@@ -22,6 +22,7 @@ from course_lib.attention.io_model import (
     attention_flops,
     io_model_mismatches,
     replay_tiled_io,
+    standard_io,
     tile_schedule,
     tiled_block_sizes,
     tiled_io,
@@ -353,3 +354,106 @@ def test_tiled_dtypes_and_backward_shape_errors():
         tiled_attention_backward(q, k, v, out, None, out)
     with pytest.raises(ValueError, match="^block_q must be >= 1, got 0$"):
         tiled_attention_backward(q, k, v, out, lse, out, block_q=0)
+
+
+# ---------------------------------------------------- IO model: more sizes worked out by hand
+
+
+def test_standard_io_by_hand():
+    """(5.1) for N = 2, d = 3: reads 2Nd + N^2 + N^2 + Nd = 12 + 4 + 4 + 6, writes 4 + 4 + 6."""
+    assert standard_io(2, 3) == IOCount(reads=26, writes=14)
+    assert standard_io(1, 1) == IOCount(reads=5, writes=3)
+    with pytest.raises(ValueError, match="^d must be >= 1, got 0$"):
+        standard_io(2, 0)
+
+
+@pytest.mark.parametrize(
+    "n, d, m, fa2, fa1",
+    [
+        # N = 4, d = 1, M = 8: B_c = ceil(8 / 4) = 2, B_r = min(2, 1) = 1, T_r = 4, T_c = 2
+        # fa2: reads 4 + 2*4*4 = 36, writes 4 + 4; fa1: reads 8 + 2 (8 + 8), writes 3 (4 + 8)
+        (4, 1, 8, IOCount(36, 8), IOCount(40, 36)),
+        # N = 5, d = 2, M = 24: B_c = 3, B_r = 2 (ragged last blocks), T_r = 3, T_c = 2
+        # fa2: reads 10 + 2*10*3 = 70, writes 10 + 5; fa1: reads 20 + 2 (20 + 10), writes 3 * 20
+        (5, 2, 24, IOCount(70, 15), IOCount(80, 60)),
+    ],
+)
+def test_tiled_io_both_loop_orders_by_hand(n, d, m, fa2, fa1):
+    """(5.2a) and (5.2b) at tiny sizes, each also equal to the block-by-block replay."""
+    assert tiled_io(n, d, m) == fa2 and tiled_io(n, d, m, "fa1") == fa1
+    b_r, b_c = tiled_block_sizes(d, m)
+    assert replay_tiled_io(n, d, b_r, b_c, "fa2") == fa2
+    assert replay_tiled_io(n, d, b_r, b_c, "fa1") == fa1
+
+
+def test_block_sizes_at_every_memory_limit():
+    """d = 3: M = 4d = 12 is the least; B_r reaches its cap d = 3 at M = 4 d^2 = 36."""
+    assert tiled_block_sizes(3, 12) == (1, 1)
+    assert tiled_block_sizes(3, 13) == (2, 2)  # ceil(13 / 12) = 2
+    assert tiled_block_sizes(3, 36) == (3, 3)
+    assert tiled_block_sizes(3, 37) == (3, 4)  # ceil(37 / 12) = 4, B_r capped at d
+    with pytest.raises(
+        ValueError, match="^on-chip memory M must hold at least 4 d = 12 elements, got 11$"
+    ):
+        tiled_block_sizes(3, 11)
+    with pytest.raises(ValueError, match="^d must be >= 1, got 0$"):
+        tiled_block_sizes(0, 5)
+    with pytest.raises(ValueError, match="^m must be >= 1, got 0$"):
+        tiled_block_sizes(3, 0)
+
+
+def test_causal_replay_with_ragged_blocks_by_hand():
+    """N = 5, d = 1, B_q = 2, B_k = 3 with causal skipping.
+
+    fa2: Q blocks [0,2) [2,4) [4,5) see key blocks {[0,3)}, {[0,3), [3,5)}, {both}:
+    reads (2 + 6) + (2 + 6 + 4) + (1 + 6 + 4) = 31, writes 5 (d + 1) = 10. Key block [3,5) is
+    needed by the block ending at row 3 (its first key, 3, is on the diagonal).
+    fa1: writes 5 (d + 2) = 15 first; key block [0,3) is seen by all three Q blocks (reads
+    6 + 4 (2 + 2 + 1) = 26, writes 3 (2 + 2 + 1) = 15), [3,5) by the last two (reads
+    4 + 4 (2 + 1) = 16, writes 3 * 3 = 9).
+    """
+    assert replay_tiled_io(5, 1, 2, 3, "fa2", True) == IOCount(31, 10)
+    assert replay_tiled_io(5, 1, 2, 3, "fa1", True) == IOCount(42, 39)
+    assert tile_schedule(5, 2, 3, True) == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1)]
+    for kwargs, name in (({"n": 0}, "n"), ({"d": 0}, "d"), ({"block_q": 0}, "block_q"),
+                         ({"block_k": 0}, "block_k")):  # fmt: skip
+        args = {"n": 5, "d": 1, "block_q": 2, "block_k": 3} | kwargs
+        with pytest.raises(ValueError, match=f"^{name} must be >= 1, got 0$"):
+            replay_tiled_io(**args)
+    for kwargs, name in (({"n": 0}, "n"), ({"block_q": 0}, "block_q"), ({"block_k": 0}, "block_k")):
+        args = {"n": 5, "block_q": 2, "block_k": 3} | kwargs
+        with pytest.raises(ValueError, match=f"^{name} must be >= 1, got 0$"):
+            tile_schedule(**args)
+
+
+def test_traffic_after_ragged_steps_by_hand():
+    """N = 5, d = 1, B_q = 2, B_k = 3: schedule (0,0) (0,1) (1,0) (1,1) (2,0) (2,1).
+
+    Step 1: Q_0 (2 rows) and K, V of 3 + 2 rows: reads 2 + 2*5 = 12, nothing written.
+    Step 4: Q rows 5, K/V rows 3+2+3+2+3 = 13: reads 5 + 26 = 31; O, L of 4 rows: 4 (d + 1).
+    """
+    assert tiled_traffic_after(5, 1, 2, 3, 1) == IOCount(12, 0)
+    assert tiled_traffic_after(5, 1, 2, 3, 4) == IOCount(31, 8)
+    assert tiled_traffic_after(5, 1, 2, 3, 5) == IOCount(35, 8)
+    with pytest.raises(ValueError, match=r"^step must be an int in \[0, 5\], got 6$"):
+        tiled_traffic_after(5, 1, 2, 3, 6)
+
+
+def test_mismatch_report_names_order_size_and_both_counts():
+    """A model that counts nothing differs from the replay in both orders, and says where."""
+    zero = lambda n, d, m, order: IOCount(0, 0)  # noqa: E731
+    bad = io_model_mismatches(zero, (3,), 2, (8,))
+    assert [b[:4] for b in bad] == [("fa2", 3, 8, IOCount(0, 0)), ("fa1", 3, 8, IOCount(0, 0))]
+    # B = (1, 1) at M = 4d = 8: fa2 reads 3 * (2 + 2*6), writes 3 * 3
+    assert bad[0][4] == replay_tiled_io(3, 2, 1, 1, "fa2") == IOCount(42, 9)
+    assert bad[1][4] == replay_tiled_io(3, 2, 1, 1, "fa1")
+    assert io_model_mismatches(zero, (3,), 2, (8,), ("fa1",))[0][0] == "fa1"
+
+
+def test_attention_flops_argument_names():
+    """4 B H N^2 d with B H = 1, N = 3, d = 2 is 72 (a float); errors name n and d."""
+    assert attention_flops(1, 3, 2) == 72.0 and attention_flops(1, 3, 2, is_causal=True) == 36.0
+    with pytest.raises(ValueError, match="^n must be >= 1, got 0$"):
+        attention_flops(1, 0, 2)
+    with pytest.raises(ValueError, match="^d must be >= 1, got 0$"):
+        attention_flops(1, 3, 0)
