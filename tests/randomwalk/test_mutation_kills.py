@@ -533,3 +533,15 @@ def test_walk_samplers_allocate_on_the_requested_device(monkeypatch):
     seen.clear()
     sample_endpoints(2, 2**21 + 1, 0.3, device="meta")  # 2^22 // (2^21 + 1) = 1 walk a chunk
     assert seen == [(1, "meta"), (1, "meta")]
+
+
+def test_endpoint_sampler_checks_its_arguments_by_name():
+    """Errors name the argument; a generator must live on the requested device."""
+    for args, name in (((-1, 3), "n_walks"), ((3, -1), "n_steps")):
+        with pytest.raises(ValueError, match=f"^{name} must be >= 0, got -1$"):
+            sample_endpoints(*args)
+    for sampler in (sample_paths, sample_endpoints):
+        with pytest.raises(ValueError, match="^generator lives on cpu but device=meta"):
+            sampler(2, 3, 0.3, generator=torch.Generator(), device="meta")
+    # the default p is 1/2: E[S_4] = 0, Var[S_4] = 4 * 4 / 4 = 4
+    assert endpoint_mean_var(4) == (0.0, 4.0)
