@@ -457,3 +457,27 @@ def test_attention_flops_argument_names():
         attention_flops(1, 0, 2)
     with pytest.raises(ValueError, match="^d must be >= 1, got 0$"):
         attention_flops(1, 3, 0)
+
+
+def test_default_tiles_are_64_by_64():
+    """Without block sizes every pass tiles by 64 x 64 (the kernel's default tile).
+
+    Seen through the peak bytes of live tensors, which grow with the S block: the default
+    call peaks exactly like block_q = block_k = 64 and unlike 65 in either direction.
+    """
+    from course_lib.attention.memory import peak_tensor_bytes
+
+    q, k, v = _qkv(130, 130, 2)
+    out, lse = tiled_attention_forward(q, k, v)
+    calls = {
+        "forward": lambda **kw: tiled_attention_forward(q, k, v, **kw),
+        "wrapper": lambda **kw: tiled_attention(q, k, v, **kw),
+        "backward": lambda **kw: tiled_attention_backward(q, k, v, out, lse, out, **kw),
+    }
+    for name, call in calls.items():
+        peak = {
+            blocks: peak_tensor_bytes(call, **dict(zip(("block_q", "block_k"), blocks)))[1]
+            for blocks in ((), (64, 64), (65, 64), (64, 65))
+        }
+        assert peak[()] == peak[(64, 64)], name
+        assert peak[(65, 64)] != peak[(64, 64)] != peak[(64, 65)], name
