@@ -481,3 +481,14 @@ def test_default_tiles_are_64_by_64():
         }
         assert peak_tensor_bytes(call)[1] == peak[(64, 64)], name
         assert peak[(65, 64)] != peak[(64, 64)] != peak[(64, 65)], name
+
+
+def test_online_states_keep_the_input_dtype_from_the_first_chunk():
+    """An empty first chunk leaves m = -inf, l = 0, o = 0, already in x's dtype (float64 here)."""
+    x = torch.tensor([[0.25, -1.0, 3.0]], dtype=torch.float64)
+    v = torch.ones(3, 2, dtype=torch.float64)
+    empty, full = online_softmax_states(x, [0, 3], v)
+    assert empty.m.dtype == empty.l.dtype == empty.o.dtype == torch.float64
+    assert torch.isneginf(empty.m).all() and (empty.l == 0).all() and (empty.o == 0).all()
+    assert (empty.normalised() == 0).all() and empty.o.shape == (1, 2)
+    torch.testing.assert_close(full.normalised(), torch.ones(1, 2, dtype=torch.float64))
