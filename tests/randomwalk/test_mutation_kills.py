@@ -512,6 +512,9 @@ def test_walk_samplers_allocate_on_the_requested_device(monkeypatch):
     from course_lib.randomwalk import walks
 
     assert sample_steps(2, 3, 0.3, device="meta").device.type == "meta"
+    for p in (0.3, 0.0):
+        k, probs = endpoint_pmf(3, p, device="meta")
+        assert k.device.type == probs.device.type == "meta" and probs.shape == (4,)
     paths = sample_paths(2, 3, 0.3, device="meta")
     assert paths.device.type == "meta" and paths.shape == (2, 4) and paths.dtype == torch.int32
     seen = []
