@@ -492,3 +492,36 @@ def test_online_states_keep_the_input_dtype_from_the_first_chunk():
     assert torch.isneginf(empty.m).all() and (empty.l == 0).all() and (empty.o == 0).all()
     assert (empty.normalised() == 0).all() and empty.o.shape == (1, 2)
     torch.testing.assert_close(full.normalised(), torch.ones(1, 2, dtype=torch.float64))
+
+
+def test_autograd_wrapper_passes_every_option_to_both_passes(monkeypatch):
+    """tiled_attention must hand the caller's mask, causal flag, scale and tiles to (3.1) and (4.1).
+
+    Tile sizes change no number (only the summation order), so they are checked at the calls.
+    """
+    from course_lib.attention import tiled
+
+    seen = {}
+
+    def spying(name):
+        real = getattr(tiled, name)
+
+        def spy(*args, **kwargs):
+            seen[name] = kwargs
+            return real(*args, **kwargs)
+
+        return spy
+
+    for name in ("tiled_attention_forward", "tiled_attention_backward"):
+        monkeypatch.setattr(tiled, name, spying(name))
+    q, k, v = (t.requires_grad_() for t in _qkv(7, 7, 3))
+    keep = torch.ones(7, 7, dtype=torch.bool).tril(1)
+    tiled_attention(q, k, v, attn_mask=keep, is_causal=True, scale=0.7, block_q=5, block_k=3)
+    tiled_attention(
+        q, k, v, attn_mask=keep, is_causal=True, scale=0.7, block_q=5, block_k=3
+    ).sum().backward()
+    for name in ("tiled_attention_forward", "tiled_attention_backward"):
+        kw = seen[name]
+        assert kw["attn_mask"] is not None and torch.equal(kw["attn_mask"], keep), name
+        assert (kw["is_causal"], kw["scale"], kw["block_q"], kw["block_k"]) == (True, 0.7, 5, 3)
+    assert not seen["tiled_attention_backward"]["attn_mask"].requires_grad
