@@ -516,10 +516,8 @@ def test_autograd_wrapper_passes_every_option_to_both_passes(monkeypatch):
         monkeypatch.setattr(tiled, name, spying(name))
     q, k, v = (t.requires_grad_() for t in _qkv(7, 7, 3))
     keep = torch.ones(7, 7, dtype=torch.bool).tril(1)
-    tiled_attention(q, k, v, attn_mask=keep, is_causal=True, scale=0.7, block_q=5, block_k=3)
-    tiled_attention(
-        q, k, v, attn_mask=keep, is_causal=True, scale=0.7, block_q=5, block_k=3
-    ).sum().backward()
+    out = tiled_attention(q, k, v, attn_mask=keep, is_causal=True, scale=0.7, block_q=5, block_k=3)
+    out.sum().backward()
     for name in ("tiled_attention_forward", "tiled_attention_backward"):
         kw = seen[name]
         assert kw["attn_mask"] is not None and torch.equal(kw["attn_mask"], keep), name
