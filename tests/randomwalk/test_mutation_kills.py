@@ -548,3 +548,23 @@ def test_endpoint_sampler_checks_its_arguments_by_name():
             sampler(2, 3, 0.3, generator=torch.Generator(), device="meta")
     # the default p is 1/2: E[S_4] = 0, Var[S_4] = 4 * 4 / 4 = 4
     assert endpoint_mean_var(4) == (0.0, 4.0)
+
+
+def test_endpoint_buffers_fit_their_path():
+    """p = 1/2 keeps 64 steps per word and allocates no per-step buffer; general p reuses two.
+
+    Peak bytes of live tensors: under one byte per step for the bit path (200 x 640 steps,
+    128 000 bytes), at least 5 bytes per step (int32 uniform + bool) for general p; the reused
+    buffers have the chunk's shape, so no chunk resizes them (no resize warning).
+    """
+    import warnings
+
+    from course_lib.attention.memory import peak_tensor_bytes
+
+    steps = 200 * 640
+    assert peak_tensor_bytes(sample_endpoints, 200, 640, 0.5)[1] < steps
+    assert peak_tensor_bytes(sample_endpoints, 200, 640, 0.3)[1] >= 5 * steps
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = sample_endpoints(5, 7, 0.3, chunk_steps=20, generator=torch.Generator().manual_seed(1))
+    assert s.shape == (5,)
