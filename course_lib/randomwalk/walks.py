@@ -57,8 +57,8 @@ def sample_steps(
     r.random_(0, 2**31, generator=generator)
     # X_i = +1 when r < round(p 2^31), written r <= round(p 2^31) - 1 so it fits int32 at p = 1
     up = r <= round(p * 2**31) - 1
-    # X_i = 2 * 1{up} - 1
-    return (2 * up.to(dtype) - 1).to(dtype)
+    # X_i = 2 * 1{up} - 1 (a Python int keeps the tensor's dtype)
+    return 2 * up.to(dtype) - 1
     # endregion: steps
 
 
@@ -111,9 +111,7 @@ def _up_steps_symmetric(n_walks: int, n_steps: int, generator, device) -> torch.
     return _popcount_rows(words)
 
 
-def _up_steps_general(
-    n_steps: int, p: float, generator, r: torch.Tensor, up: torch.Tensor
-) -> torch.Tensor:
+def _up_steps_general(p: float, generator, r: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
     """K = number of up-steps: count of 31-bit uniforms below round(p 2^31).
 
     ``r`` (int32) and ``up`` (bool), both (rows, n_steps), are reused from chunk to chunk so
@@ -162,7 +160,7 @@ def sample_endpoints(
         if p == 0.5:
             k = _up_steps_symmetric(m, n_steps, generator, dev)
         else:
-            k = _up_steps_general(n_steps, p, generator, r_buf[:m], up_buf[:m])
+            k = _up_steps_general(p, generator, r_buf[:m], up_buf[:m])
         out[start : start + m] = 2 * k - n_steps  # S_n = 2K - n
     return out
 

@@ -10,6 +10,7 @@ import math
 import pytest
 import sympy as sp
 import torch
+from scipy import stats
 
 from course_lib.randomwalk import (
     arcsine_cdf,
@@ -365,3 +366,205 @@ def test_enumerate_paths_and_empty_first_true_live_on_the_requested_device():
     assert paths.device.type == "cuda" and paths.dtype == torch.int64
     empty = first_return_times(torch.zeros(2, 1, dtype=torch.int64, device="cuda"))
     assert empty.device.type == "cuda" and empty.tolist() == [-1, -1]
+
+
+# ----------------------------------- walks: seeding, p != 1/2, boundary sizes, chunk sizes
+
+
+@pytest.mark.parametrize("p", [0.5, 0.3])
+def test_walk_samplers_use_only_their_generator(p):
+    """Same seed -> identical numbers, another seed -> different ones, global RNG untouched.
+
+    A sampler that dropped ``generator=`` would draw from the global RNG: its state would move
+    and two seeded calls would disagree.
+    """
+    for sampler in (sample_steps, sample_paths, sample_endpoints):
+        torch.manual_seed(123)
+        state = torch.get_rng_state()
+        a = sampler(20, 70, p, generator=torch.Generator().manual_seed(5))
+        b = sampler(20, 70, p, generator=torch.Generator().manual_seed(5))
+        c = sampler(20, 70, p, generator=torch.Generator().manual_seed(6))
+        assert torch.equal(torch.get_rng_state(), state), sampler.__name__
+        assert torch.equal(a, b) and not torch.equal(a, c), sampler.__name__
+        # the global-RNG result (no generator, global seed 7) differs from the seeded one
+        torch.manual_seed(7)
+        assert not torch.equal(sampler(20, 70, p), a), sampler.__name__
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
+def test_step_frequency_and_endpoint_law_for_p_not_one_half(p):
+    """P(X = +1) = p within 5 SE, and S_n ~ 2 Binomial(n, p) - n against scipy's binom.pmf."""
+    g = torch.Generator().manual_seed(17)
+    steps = sample_steps(400, 100, p, generator=g)
+    m = steps.numel()
+    up = (steps == 1).double().mean().item()
+    assert set(steps.unique().tolist()) <= {-1, 1}
+    assert abs(up - p) < 5 * math.sqrt(p * (1 - p) / m)
+    n, walks = 9, 40_000
+    s = sample_endpoints(walks, n, p, generator=g)
+    counts = torch.bincount((s + n) // 2, minlength=n + 1)  # K = (S_n + n)/2 up-steps
+    probs = stats.binom.pmf(range(n + 1), n, p)
+    z = (counts.numpy() - walks * probs) / (walks * probs * (1 - probs) + 1e-300) ** 0.5
+    assert counts.sum() == walks and abs(z).max() < 5
+
+
+def test_walk_samplers_at_zero_and_one_step():
+    """n = 0: S_0 = 0 only; n = 1: S_1 = X_1 = +-1 with P(+1) = p; zero walks give empty rows."""
+    assert sample_steps(3, 0, 0.3).shape == (3, 0)
+    assert sample_paths(3, 0, 0.3).tolist() == [[0], [0], [0]]
+    assert sample_endpoints(3, 0, 0.3).tolist() == [0, 0, 0]
+    assert sample_endpoints(0, 5).shape == (0,) and sample_endpoints(0, 5, 0.3).shape == (0,)
+    assert sample_paths(0, 4).shape == (0, 5)
+    g = torch.Generator().manual_seed(2)
+    for p in (0.5, 0.25):
+        s = sample_endpoints(20_000, 1, p, generator=g)
+        assert set(s.unique().tolist()) == {-1, 1}
+        assert abs((s == 1).double().mean().item() - p) < 5 * math.sqrt(p * (1 - p) / 20_000)
+    assert sample_endpoints(4, 1, 1.0).tolist() == [1] * 4
+    assert sample_endpoints(4, 1, 0.0).tolist() == [-1] * 4
+    assert sample_paths(2, 3, 1.0).tolist() == [[0, 1, 2, 3]] * 2
+    assert sample_paths(2, 3, 0.0).tolist() == [[0, -1, -2, -3]] * 2
+    k, probs = endpoint_pmf(1, 0.3)
+    assert k.tolist() == [-1, 1]
+    torch.testing.assert_close(probs, torch.tensor([0.7, 0.3], dtype=torch.float64))
+
+
+def test_endpoint_moments_by_hand():
+    """E[S_n] = n (2p - 1), Var[S_n] = 4 n p (1 - p): n = 3, p = 0.8 gives 1.8 and 1.92."""
+    mean, var = endpoint_mean_var(3, 0.8)
+    assert math.isclose(mean, 1.8, rel_tol=1e-12) and math.isclose(var, 1.92, rel_tol=1e-12)
+    assert endpoint_mean_var(0, 0.3) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="^n must be >= 0, got -1$"):
+        endpoint_mean_var(-1)
+    with pytest.raises(ValueError, match=r"^p must lie in \[0, 1\], got 1.5$"):
+        endpoint_mean_var(2, 1.5)
+
+
+@pytest.mark.parametrize(
+    "p, n_walks, n_steps, chunk_steps, sizes",
+    [
+        # general path: rows = chunk_steps // n_steps walks per chunk (20 // 7 = 2)
+        (0.3, 5, 7, 20, [2, 2, 1]),
+        # a walk longer than a chunk still runs, one walk at a time
+        (0.3, 3, 7, 3, [1, 1, 1]),
+        # n = 0 counts as one step per walk: 2 // 1 = 2 walks per chunk
+        (0.3, 5, 0, 2, [2, 2, 1]),
+        # bit path: 64 steps per random number, so 64 * 2 // 50 = 2 walks per chunk
+        (0.5, 5, 50, 2, [2, 2, 1]),
+        # chunks never exceed the walks there are
+        (0.5, 3, 10, 1000, [3]),
+        # the CPU default is 2^18 per chunk: 2^18 // (2^17 + 1) = 1 walk, on both paths
+        (0.3, 2, 2**17 + 1, None, [1, 1]),
+        (0.5, 2, 64 * (2**17 + 1), None, [1, 1]),
+    ],
+)
+def test_endpoint_chunks_hold_about_chunk_steps_random_numbers(
+    monkeypatch, p, n_walks, n_steps, chunk_steps, sizes
+):
+    """Each chunk simulates the most walks whose random numbers fit in ``chunk_steps``.
+
+    The documented memory bound: about ``chunk_steps`` 31-bit uniforms per chunk (general p)
+    or ``chunk_steps`` 64-bit words (p = 1/2); the chunks cover every walk exactly once.
+    """
+    from course_lib.randomwalk import walks
+
+    seen = []
+    name = "_up_steps_symmetric" if p == 0.5 else "_up_steps_general"
+    real = getattr(walks, name)
+
+    def spy(*args):
+        k = real(*args)
+        seen.append(k.shape[0])
+        return k
+
+    monkeypatch.setattr(walks, name, spy)
+    s = sample_endpoints(n_walks, n_steps, p, chunk_steps=chunk_steps)
+    assert seen == sizes and s.shape == (n_walks,)
+
+
+def test_step_threshold_is_exact_at_the_boundary_uniform():
+    """X = +1 iff r < round(p 2^31): put the threshold right at a drawn r, then one above it.
+
+    With r_0 the first 31-bit uniform of the seeded generator, p = (r_0 + 1) / 2^31 must make
+    that step +1 and p = r_0 / 2^31 must make it -1 (exact binary fractions, so no rounding);
+    an off-by-one in the comparison flips it. Both samplers of general p are checked.
+    """
+    r = torch.empty(4, 6, dtype=torch.int32).random_(
+        0, 2**31, generator=torch.Generator().manual_seed(9)
+    )
+    r0 = r[0, 0].item()
+    for t, first in ((r0 + 1, 1), (r0, -1)):
+        p = t / 2**31
+        expected = torch.where(r < t, 1, -1)
+        assert expected[0, 0] == first
+        steps = sample_steps(4, 6, p, generator=torch.Generator().manual_seed(9))
+        assert torch.equal(steps.long(), expected)
+        s = sample_endpoints(4, 6, p, generator=torch.Generator().manual_seed(9))
+        assert torch.equal(s, expected.sum(1))
+
+
+def test_walk_samplers_allocate_on_the_requested_device(monkeypatch):
+    """device="meta" (no data, no GPU needed) must carry through every sampler and chunk.
+
+    The up-step counts of every chunk are computed on that device too (not on the CPU and
+    copied over); devices other than "cpu" and "cuda" use chunks of 2^22 random numbers.
+    """
+    from course_lib.randomwalk import walks
+
+    assert sample_steps(2, 3, 0.3, device="meta").device.type == "meta"
+    for p in (0.3, 0.0):
+        k, probs = endpoint_pmf(3, p, device="meta")
+        assert k.device.type == probs.device.type == "meta" and probs.shape == (4,)
+    paths = sample_paths(2, 3, 0.3, device="meta")
+    assert paths.device.type == "meta" and paths.shape == (2, 4) and paths.dtype == torch.int32
+    seen = []
+
+    def spying(real):
+        def spy(*args):
+            k = real(*args)
+            seen.append((k.shape[0], k.device.type))
+            return k
+
+        return spy
+
+    for name in ("_up_steps_symmetric", "_up_steps_general"):
+        monkeypatch.setattr(walks, name, spying(getattr(walks, name)))
+    for p in (0.5, 0.3):
+        s = sample_endpoints(2, 100, p, device="meta")
+        assert s.device.type == "meta" and s.shape == (2,) and s.dtype == torch.int64
+    assert seen == [(2, "meta"), (2, "meta")]
+    seen.clear()
+    sample_endpoints(2, 2**21 + 1, 0.3, device="meta")  # 2^22 // (2^21 + 1) = 1 walk a chunk
+    assert seen == [(1, "meta"), (1, "meta")]
+
+
+def test_endpoint_sampler_checks_its_arguments_by_name():
+    """Errors name the argument; a generator must live on the requested device."""
+    for args, name in (((-1, 3), "n_walks"), ((3, -1), "n_steps")):
+        with pytest.raises(ValueError, match=f"^{name} must be >= 0, got -1$"):
+            sample_endpoints(*args)
+    for sampler in (sample_paths, sample_endpoints):
+        with pytest.raises(ValueError, match="^generator lives on cpu but device=meta"):
+            sampler(2, 3, 0.3, generator=torch.Generator(), device="meta")
+    # the default p is 1/2: E[S_4] = 0, Var[S_4] = 4 * 4 / 4 = 4
+    assert endpoint_mean_var(4) == (0.0, 4.0)
+
+
+def test_endpoint_buffers_fit_their_path():
+    """p = 1/2 keeps 64 steps per word and allocates no per-step buffer; general p reuses two.
+
+    Peak bytes of live tensors: under one byte per step for the bit path (200 x 640 steps,
+    128 000 bytes), at least 5 bytes per step (int32 uniform + bool) for general p; the reused
+    buffers have the chunk's shape, so no chunk resizes them (no resize warning).
+    """
+    import warnings
+
+    from course_lib.attention.memory import peak_tensor_bytes
+
+    steps = 200 * 640
+    assert peak_tensor_bytes(sample_endpoints, 200, 640, 0.5)[1] < steps
+    assert peak_tensor_bytes(sample_endpoints, 200, 640, 0.3)[1] >= 5 * steps
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = sample_endpoints(5, 7, 0.3, chunk_steps=20, generator=torch.Generator().manual_seed(1))
+    assert s.shape == (5,)
