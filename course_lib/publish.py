@@ -508,9 +508,7 @@ def build(
     for nb in notebooks:
         page = site / "chapters" / f"{nb.stem}.html"
         slide_page = site / "slides" / f"{nb.stem}.slides.html"
-        notebook_file = site / "files" / "notebooks" / nb.path.name
-        notebook_file.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(nb.path, notebook_file)
+        notebook_file = site / "files" / "notebooks" / nb.path.name  # copied below
         executed = None
         if pages or not lecture_slides:
             executed = _timed(
@@ -541,7 +539,14 @@ def build(
             static_widgets(sol)
             links = [("index", index), ("chapter", page)]
             render_page(sol, site / "solutions" / f"{nb.solutions.stem}.html", site, links)
-    write_index(site, notebooks, root, mode)
+    # the index lists every chapter, so a partial build (ONLY=...) into an existing site keeps
+    # the rows of the chapters built before; every notebook file is offered for download
+    everything = course_notebooks(root)
+    for nb in everything:
+        notebook_file = site / "files" / "notebooks" / nb.path.name
+        notebook_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(nb.path, notebook_file)
+    write_index(site, everything, root, mode)
     log(f"site written to {site} (open {index})")
     return notebooks
 
