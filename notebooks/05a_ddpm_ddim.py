@@ -35,7 +35,7 @@
 # **Prerequisites.** Gaussian densities and completing the square, KL divergence, a little PyTorch
 # (training loop). Chapter 01's diffusion limit is used again in 05b.
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 60 s on an idle 2-core CPU, training
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 80 s on a 2-core CPU, training
 # included (the trained model is cached in `.course_cache/`, so 05b and re-runs load it).
 # Full mode: about 2.5 minutes on a 2-core CPU (longer training, the 8×8 digits); on a GPU the
 # training and sampling run there (`runtime.device()`).

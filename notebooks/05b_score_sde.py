@@ -35,8 +35,8 @@
 # **Prerequisites.** Notebook 05a; Itô SDEs at the level of "$dx = f\,dt + g\,dw$ means
 # $x_{k+1} = x_k + f\Delta t + g\sqrt{\Delta t}\,z$"; Chapter 01's diffusion limit.
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 15 s on a 2-core CPU with the network
-# loaded from the cache written by 05a (about 30 s if it must be trained first). Full mode: about
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 2 minutes on a 2-core CPU with the
+# network loaded from the cache written by 05a. Full mode: about
 # 4.5 minutes on a 2-core CPU (larger samples, the quality table up to 500 steps); on a GPU the
 # network and samplers run there (`runtime.device()`).
 #

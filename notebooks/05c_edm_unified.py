@@ -38,7 +38,7 @@
 # **Prerequisites.** Notebooks 05a (DDPM/DDIM, the denoiser interface) and 05b (scores, the VP
 # and VE SDEs, the probability-flow ODE); Heun's method for ODEs.
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 15 s on a 2-core CPU, including
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 25 s on a 2-core CPU, including
 # training the small network(s) (which are then cached on disk by config). Full mode:
 # about 1 minute on a 2-core CPU (larger samples, longer training); on a GPU the networks
 # train there (`runtime.device()`).

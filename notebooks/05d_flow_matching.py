@@ -37,7 +37,7 @@
 # **Prerequisites.** Notebook 05c (the unified perturbation and the denoiser interface); 05b's
 # probability-flow ODE.
 #
-# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 15 s on a 2-core CPU, including
+# **Runtime.** Fast mode (`COURSE_FAST=1`, as in CI): about 30 s on a 2-core CPU, including
 # training the small network(s) (which are then cached on disk by config). Full mode:
 # about 1.5 minutes on a 2-core CPU (larger samples, longer training); on a GPU the networks
 # train there (`runtime.device()`).
