@@ -100,6 +100,21 @@ WORKER_ENV = {
 
 DETECTED = ("killed", "timeout", "caught by type check")
 
+#: Modules the tests import lazily, inside a function (torch.optim pulls in torch._dynamo on
+#: its first step, the plotting tests matplotlib, ...): 1-3 s each. The scratch conftest
+#: imports them, so mutmut's fork server loads them once and every mutant's worker inherits
+#: them instead of importing them again.
+PRELOAD = (
+    "torch._dynamo",
+    "torch.distributed.tensor",
+    "torchdiffeq",
+    "matplotlib.pyplot",
+    "scipy.optimize",
+    "scipy.stats",
+    "sympy",
+    "sklearn.datasets",
+)
+
 
 @dataclass
 class ModuleResult:
@@ -173,6 +188,18 @@ def mutmut_section(module: str, tests: str) -> str:
     )
 
 
+def preload_block() -> str:
+    """Lines for the scratch conftest that import :data:`PRELOAD` (the ones installed)."""
+    return (
+        "\n\n# added by scripts/mutation.py: lazily imported modules, loaded once in the fork server\n"
+        "import importlib.util as _util\n"
+        "import importlib as _importlib\n\n"
+        f"for _name in {PRELOAD!r}:\n"
+        "    if _util.find_spec(_name.split('.')[0]) is not None:\n"
+        "        _importlib.import_module(_name)\n"
+    )
+
+
 def prepare_scratch(module: str, tests: str, resume: bool = False) -> Path:
     """The scratch copy for one module's run: package, its tests, pyproject + config.
 
@@ -185,7 +212,8 @@ def prepare_scratch(module: str, tests: str, resume: bool = False) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
     shutil.copytree(ROOT / PACKAGE, scratch / PACKAGE, ignore=ignore, dirs_exist_ok=True)
     (scratch / "tests").mkdir(exist_ok=True)
-    shutil.copy2(ROOT / "tests" / "conftest.py", scratch / "tests" / "conftest.py")
+    conftest = (ROOT / "tests" / "conftest.py").read_text()
+    (scratch / "tests" / "conftest.py").write_text(conftest + preload_block())
     shutil.copytree(ROOT / tests, scratch / tests, ignore=ignore, dirs_exist_ok=True)
     for pattern in EXCLUDED_TESTS:
         for path in scratch.glob(pattern):
