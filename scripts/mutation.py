@@ -54,6 +54,7 @@ MODULES: dict[str, str] = {
     # Chapter 02: quadratic forms and their optimisation
     "quadratic/forms.py": "tests/quadratic",
     "quadratic/optim.py": "tests/quadratic",
+    "quadratic/bridges.py": "tests/quadratic",
     # Chapter 03: stochastic approximation
     "approx/mean.py": "tests/approx",
     "approx/rm.py": "tests/approx",
@@ -61,6 +62,7 @@ MODULES: dict[str, str] = {
     "approx/sgd.py": "tests/approx",
     "approx/ode.py": "tests/approx",
     # Chapter 04: reinforcement learning (planning and Monte Carlo)
+    "rl/gridworld.py": "tests/rl",
     "rl/planning.py": "tests/rl",
     "rl/montecarlo.py": "tests/rl",
     # Chapter 05: diffusion models (EDM, schedules, samplers, forward process, flow matching)
@@ -69,8 +71,9 @@ MODULES: dict[str, str] = {
     "diffusion/samplers.py": "tests/diffusion",
     "diffusion/forward.py": "tests/diffusion",
     "diffusion/flow.py": "tests/diffusion",
-    # Chapter 06: normalizing flows (coupling layers, continuous normalizing flows)
+    # Chapter 06: normalizing flows (coupling layers, the flow's density, continuous flows)
     "flows/layers.py": "tests/flows",
+    "flows/flow.py": "tests/flows",
     "flows/cnf.py": "tests/flows",
     # Chapter 07: FlashAttention (the Triton kernel is exercised by its own, slow, tests)
     "attention/reference.py": "tests/attention",
