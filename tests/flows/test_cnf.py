@@ -156,3 +156,9 @@ def test_bad_inputs_raise_clear_errors():
         augmented_dynamics(lambda y, t: y, "hutchinson")
     with pytest.raises(ValueError, match="divergence"):
         augmented_dynamics(lambda y, t: y, "trace")
+    with pytest.raises(
+        ValueError, match=r"^x must have at least 1 dimension\(s\), got shape \(\)$"
+    ):
+        probe_like(torch.tensor(1.0))
+    with pytest.raises(TypeError, match=r"^x must be a torch\.Tensor, got list$"):
+        probe_like([1.0, -1.0])
