@@ -194,7 +194,7 @@ def mutmut_section(module: str, tests: str) -> str:
 def preload_block() -> str:
     """Lines for the scratch conftest that import :data:`PRELOAD` (the ones installed)."""
     return (
-        "\n\n# added by scripts/mutation.py: lazily imported modules, loaded once in the fork server\n"
+        "\n\n# added by scripts/mutation.py: modules the tests import lazily, loaded once\n"
         "import importlib.util as _util\n"
         "import importlib as _importlib\n\n"
         f"for _name in {PRELOAD!r}:\n"
