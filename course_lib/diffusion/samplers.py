@@ -255,10 +255,13 @@ def ddim_step(
     eta: float,
     noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """One DDIM update, eq. (4.1), from x_t to x_{t'} (``noise`` needed when eta > 0)."""
-    sigma = ddim_sigma(alpha_bar_t, alpha_bar_prev, eta)
+    """One DDIM update, eq. (4.1), from x_t to x_{t'} (``noise`` needed when eta > 0).
+
+    The alpha_bars are taken in x's dtype before sigma_t(eta) is formed: python floats would
+    otherwise give a float32 sigma (a relative error ~1e-8 in a float64 step)."""
+    ab_t = torch.as_tensor(alpha_bar_t, dtype=x.dtype, device=x.device)
     ab_p = torch.as_tensor(alpha_bar_prev, dtype=x.dtype, device=x.device)
-    sigma = sigma.to(dtype=x.dtype, device=x.device)
+    sigma = ddim_sigma(ab_t, ab_p, eta)
     # direction pointing to x_t: sqrt(1 - ab_{t'} - sigma^2) eps_hat (clamped against round-off)
     x_prev = ab_p.sqrt() * x0_hat + (1 - ab_p - sigma**2).clamp(min=0).sqrt() * eps_hat
     if eta > 0:

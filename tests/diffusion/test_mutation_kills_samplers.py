@@ -1223,3 +1223,86 @@ def test_eps_hat_is_zero_at_s_zero_even_for_an_imperfect_network():
     x = x_start(2, 3)
     _, eps_hat = eps_from_denoiser(lambda y, sig: 0.9 * y + 0.1, x, 0.8, 0.0)
     assert torch.equal(eps_hat, torch.zeros_like(x))
+
+
+def test_ddim_step_with_float_alpha_bars_keeps_float64_precision():
+    """Python-float alpha_bars in a float64 step give sigma_t(eta) and sqrt(ab') to float64
+    round-off (Song et al. eq. 12 by hand), not float32's 1e-8."""
+    x, x0, e, z = x_start(2, 1), x_start(2, 2), x_start(2, 3), x_start(2, 4)
+    ab, abp, eta = 0.3, 0.7, 0.5
+    s2 = eta**2 * (1 - abp) / (1 - ab) * (1 - ab / abp)
+    want = math.sqrt(abp) * x0 + math.sqrt(1 - abp - s2) * e + math.sqrt(s2) * z
+    got = ddim_step(x, x0, e, ab, abp, eta, z)
+    assert got.dtype == F64
+    assert close(got, want, rtol=1e-13, atol=1e-14)
+
+
+def test_run_sampler_ddim_is_deterministic_by_default():
+    """eta defaults to 0: after the start draw x_T, DDIM takes nothing from the generator, so
+    run_sampler equals eta = 0 DDIM from the same x_T and leaves the generator where x_T did."""
+    sch, sde = small_schedule(), VPSDE(B_MIN, B_MAX)
+    g = gen(8)
+    got = run_sampler("ddim", denoiser, 3, 2, schedule=sch, sde=sde, generator=g)
+    g_ref = gen(8)
+    z = torch.randn(3, 2, generator=g_ref)
+    want = ddim_sample(denoiser, z, sch.timesteps(2), schedule=sch, eta=0.0)
+    assert torch.equal(got.x, want.x)
+    assert torch.equal(g.get_state(), g_ref.get_state())
+
+
+@pytest.mark.parametrize("name", ["ddim", "pf_euler"])
+def test_run_sampler_rejects_zero_steps_before_drawing(name):
+    """n_steps = 0 is refused by run_sampler itself, before x_T is drawn: the generator is
+    left untouched."""
+    sch, sde = small_schedule(), VPSDE(B_MIN, B_MAX)
+    g = gen(5)
+    with pytest.raises(ValueError, match=r"^n_steps must be >= 1, got 0$"):
+        run_sampler(name, denoiser, 2, 0, schedule=sch, sde=sde, generator=g)
+    assert torch.equal(g.get_state(), gen(5).get_state())
+
+
+def test_ode_solvers_check_ts_fully_with_their_messages():
+    """The whole grid is checked: a rise after the second point, the last time at 0, a list
+    instead of a tensor and a non-SDE are refused with messages that name what came."""
+    sde = VPSDE(B_MIN, B_MAX)
+    x = x_start(2, 1)
+    for run in (pf_ode_euler, pf_ode_heun, reverse_sde_em):
+        with pytest.raises(
+            ValueError, match=r"^ts must be a 1-D strictly decreasing grid with at least 2 points$"
+        ):
+            run(denoiser, x, torch.tensor([1.0, 0.5, 0.7], dtype=F64), sde=sde)
+        with pytest.raises(ValueError, match=r"^ts must lie in \(0, 1\], got \[0\.0, 1\.0\]$"):
+            run(denoiser, x, torch.tensor([1.0, 0.5, 0.0], dtype=F64), sde=sde)
+        with pytest.raises(TypeError, match=r"^ts must be a torch\.Tensor, got list$"):
+            run(denoiser, x, [1.0, 0.5], sde=sde)
+        with pytest.raises(
+            TypeError, match=r"^sde must be an SDE \(VPSDE, SubVPSDE, VESDE\), got int$"
+        ):
+            run(denoiser, x, torch.tensor([1.0, 0.5], dtype=F64), sde=3)
+
+
+def test_pf_drift_checks_x_first_and_names_the_sde_type():
+    """x is checked (type, then >= 2 dims) before the time; a non-SDE is named by its type."""
+    sde = VPSDE(B_MIN, B_MAX)
+    with pytest.raises(TypeError, match=r"^x must be a torch\.Tensor, got list$"):
+        pf_drift(denoiser, sde, [[0.0, 1.0]], 0.5)
+    with pytest.raises(ValueError, match=r"^x must have at least 2 dimension\(s\), got shape"):
+        pf_drift(denoiser, sde, torch.zeros(2, dtype=F64), 0.0)
+    with pytest.raises(
+        TypeError, match=r"^sde must be an SDE \(VPSDE, SubVPSDE, VESDE\), got int$"
+    ):
+        pf_drift(denoiser, 3, x_start(2, 1), 0.5)
+
+
+def test_pf_drift_of_a_float32_x_rounds_g_to_float32_first():
+    """A float32 x is computed in float32: with the VE SDE (f = 0) and D = 0 (score = -x/s^2),
+    the drift equals a float32 replay from the float32-rounded g(t) and std(t) bit for bit
+    (g^2 taken in float64 and rounded afterwards differs in the last bit at some t)."""
+    sde = VESDE()
+    x = torch.randn(64, 2, generator=gen(0))
+    for t in torch.linspace(0.05, 1.0, 20, dtype=F64):
+        g32, s32 = sde.g(t).float(), sde.std(t).float()
+        score = -(x / s32) / s32
+        got = pf_drift(lambda y, sig: torch.zeros_like(y), sde, x, t)
+        assert got.dtype == torch.float32
+        assert torch.equal(got, -(0.5 * g32**2) * score)
