@@ -634,3 +634,19 @@ def test_fp32_accumulators_ignore_torchs_default_dtype():
         torch.set_default_dtype(previous)
     for a, b in zip(got, expected, strict=True):
         assert a.dtype == b.dtype == torch.float32 and torch.equal(a, b)
+
+
+def test_io_counts_for_a_single_query_and_the_smallest_inputs():
+    """N = 1, d = 1, M = 4 = 4d: B_r = B_c = 1, one block each way.
+
+    fa2 reads Q (1) + K, V (2) = 3 and writes O, L (2); fa1 reads K, V (2) + Q, O, l, m (4)
+    = 6 and writes O, l, m twice (initialised, then after the one K/V block): 6.
+    """
+    assert tiled_io(1, 1, 4) == replay_tiled_io(1, 1, 1, 1) == IOCount(3, 2)
+    assert tiled_io(1, 1, 4, "fa1") == replay_tiled_io(1, 1, 1, 1, "fa1") == IOCount(6, 6)
+    with pytest.raises(ValueError, match="^n must be >= 1, got 0$"):
+        tiled_io(0, 1, 4)
+    with pytest.raises(
+        ValueError, match="^on-chip memory M must hold at least 4 d = 4 elements, got 1$"
+    ):
+        tiled_block_sizes(1, 1)
