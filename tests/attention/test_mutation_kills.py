@@ -650,3 +650,20 @@ def test_io_counts_for_a_single_query_and_the_smallest_inputs():
         ValueError, match="^on-chip memory M must hold at least 4 d = 4 elements, got 1$"
     ):
         tiled_block_sizes(1, 1)
+
+
+def test_backward_reads_out_and_d_out_in_the_accumulation_dtype():
+    """fp32 q, k, v: L is fp32, so Delta = rowsum(dO o O) is formed from fp32 roundings.
+
+    O and dO handed over in fp64 must give bit for bit the gradients of their fp32 roundings.
+    """
+    q, k, v = _qkv(6, 6, 3, dtype=torch.float32)
+    kw = {"block_q": 4, "block_k": 4}
+    out, lse = tiled_attention_forward(q, k, v, **kw)
+    g = torch.Generator().manual_seed(5)
+    out64 = out.double() + 1e-9 * torch.randn(out.shape, generator=g, dtype=torch.float64)
+    d_out64 = torch.randn(out.shape, generator=g, dtype=torch.float64)
+    got = tiled_attention_backward(q, k, v, out64, lse, d_out64, **kw)
+    expected = tiled_attention_backward(q, k, v, out64.float(), lse, d_out64.float(), **kw)
+    for a, b in zip(got, expected, strict=True):
+        assert a.dtype == torch.float32 and torch.equal(a, b)
