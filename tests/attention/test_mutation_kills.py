@@ -568,7 +568,7 @@ def test_online_states_of_a_batch_keep_one_statistic_per_row():
     """x of shape (2, 3) and v of shape (2, 3, 2) (one V per row): m, l are (2,), o is (2, 2).
 
     After an empty first chunk m = -inf and l = 0 per row; after all of x, o / l is row r's
-    softmax(x_r) times its own V_r.
+    softmax(x_r) times its own V_r. A single V of shape (3, 1) is shared by both rows.
     """
     x = torch.tensor([[0.5, -1.0, 2.0], [1.0, 1.0, -3.0]], dtype=torch.float64)
     v = torch.arange(12, dtype=torch.float64).reshape(2, 3, 2)
@@ -577,6 +577,9 @@ def test_online_states_of_a_batch_keep_one_statistic_per_row():
     assert full.m.tolist() == [2.0, 1.0]
     expected = torch.stack([torch.softmax(x[r], 0) @ v[r] for r in range(2)])
     torch.testing.assert_close(full.normalised(), expected)
+    column = v[0, :, :1]  # one V of shape (3, 1) shared by both rows: o is (2, 1)
+    *_, shared = online_softmax_states(x, 2, column)
+    torch.testing.assert_close(shared.normalised(), torch.softmax(x, -1) @ column)
 
 
 def test_tiles_visited_are_the_schedules(monkeypatch):
