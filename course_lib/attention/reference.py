@@ -99,8 +99,8 @@ def online_softmax_states(
 ) -> Iterator[OnlineSoftmaxState]:
     """Yield the running state (2.2)-(2.3) after each chunk of the last dim of ``x``.
 
-    ``x`` has shape (..., n); ``v`` (optional) has shape (n, d_v) or (..., n, d_v) and
-    adds the running output o of (2.3).
+    ``x`` has shape (..., n); ``v`` (optional) has shape (n, d_v), shared by every row, or
+    (..., n, d_v), one V per row of ``x``, and adds the running output o of (2.3).
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError("x must be a floating-point torch.Tensor")
@@ -123,8 +123,9 @@ def online_softmax_states(
         alpha = torch.exp(m - shift)  # rescales the old statistics: exp(m - m_new)
         p = torch.exp(c - shift.unsqueeze(-1))  # exp(c_j - m_new)
         l = l * alpha + p.sum(dim=-1)  # (2.2)
-        if o is not None:
-            o = o * alpha.unsqueeze(-1) + p @ v[..., start : start + size, :]  # (2.3)
+        if o is not None:  # a row of p times its own V chunk, (n_c, d_v) or (..., n_c, d_v)
+            pv = (p.unsqueeze(-2) @ v[..., start : start + size, :]).squeeze(-2)
+            o = o * alpha.unsqueeze(-1) + pv  # (2.3)
         m = m_new
         start += size
         yield OnlineSoftmaxState(m=m, l=l, o=o)

@@ -523,3 +523,150 @@ def test_autograd_wrapper_passes_every_option_to_both_passes(monkeypatch):
         assert kw["attn_mask"] is not None and torch.equal(kw["attn_mask"], keep), name
         assert (kw["is_causal"], kw["scale"], kw["block_q"], kw["block_k"]) == (True, 0.7, 5, 3)
     assert not seen["tiled_attention_backward"]["attn_mask"].requires_grad
+
+
+# ------------------------------------------- error texts, state shapes, tiles visited, dtypes
+
+
+def test_every_error_names_its_argument_in_full():
+    """Anchored messages: the argument's name must appear exactly, not merely inside the text."""
+    q, k, v = _qkv(4, 4, 2)
+    out, lse = tiled_attention_forward(q, k, v)
+    x = torch.tensor([0.5, 1.0], dtype=torch.float64)
+    cases = [
+        (lambda: causal_mask(-1, 2), ValueError, "^n_q must be >= 0, got -1$"),
+        (lambda: causal_mask(2, 1.5), TypeError, "^n_k must be an int, got float 1.5$"),
+        (lambda: safe_softmax([0.5]), TypeError, "^x must be a floating-point torch.Tensor$"),
+        (lambda: online_softmax(torch.tensor([1, 2]), 1), TypeError,
+         "^x must be a floating-point torch.Tensor$"),
+        (lambda: OnlineSoftmaxState(m=x, l=x).normalised(), ValueError,
+         "^this state carries no output o$"),
+        (lambda: online_softmax(x, 0), ValueError, "^chunk size must be >= 1, got 0$"),
+        (lambda: online_softmax(x, [3, -1]), ValueError,
+         r"^chunk sizes must be >= 0 and sum to 2, got \[3, -1\]$"),
+        (lambda: standard_attention(q, k, v, is_causal=0), TypeError,
+         "^is_causal must be a bool, got int 0$"),
+        (lambda: tiled_attention_forward(q, k, v, is_causal=0), TypeError,
+         "^is_causal must be a bool, got int 0$"),
+        (lambda: tiled_attention_forward(q, k, v, block_q=0), ValueError,
+         "^block_q must be >= 1, got 0$"),
+        (lambda: tiled_attention_forward(q, k, v, block_k=0), ValueError,
+         "^block_k must be >= 1, got 0$"),
+        (lambda: tiled_attention_backward(q, k, v, out, lse, out, block_k=0), ValueError,
+         "^block_k must be >= 1, got 0$"),
+        (lambda: tiled_attention_backward(q, k, v, out, lse, None), TypeError,
+         "^d_out must be a torch.Tensor, got NoneType$"),
+        (lambda: tiled_attention_backward(q, k, v, out, lse[:, :3], out), ValueError,
+         r"^lse must have shape \(\.\.\., N_q\) = \(2, 4\), got \(2, 3\)$"),
+    ]  # fmt: skip
+    for call, error, message in cases:
+        with pytest.raises(error, match=message):
+            call()
+
+
+def test_online_states_of_a_batch_keep_one_statistic_per_row():
+    """x of shape (2, 3) and v of shape (2, 3, 2) (one V per row): m, l are (2,), o is (2, 2).
+
+    After an empty first chunk m = -inf and l = 0 per row; after all of x, o / l is row r's
+    softmax(x_r) times its own V_r. A single V of shape (3, 1) is shared by both rows.
+    """
+    x = torch.tensor([[0.5, -1.0, 2.0], [1.0, 1.0, -3.0]], dtype=torch.float64)
+    v = torch.arange(12, dtype=torch.float64).reshape(2, 3, 2)
+    empty, full = online_softmax_states(x, [0, 3], v)
+    assert empty.m.shape == empty.l.shape == (2,) and empty.o.shape == (2, 2)
+    assert full.m.tolist() == [2.0, 1.0]
+    expected = torch.stack([torch.softmax(x[r], 0) @ v[r] for r in range(2)])
+    torch.testing.assert_close(full.normalised(), expected)
+    column = v[0, :, :1]  # one V of shape (3, 1) shared by both rows: o is (2, 1)
+    *_, shared = online_softmax_states(x, 2, column)
+    torch.testing.assert_close(shared.normalised(), torch.softmax(x, -1) @ column)
+
+
+def test_tiles_visited_are_the_schedules(monkeypatch):
+    """Each pass reads the mask block by block; the blocks it reads are the tiles it visits.
+
+    N = 5, B_q = 2, B_k = 3. Forward (Q blocks outer): the tiles of tile_schedule, i.e. with
+    causal skipping (0,0) (2,0) (2,3) (4,0) (4,3) as (first row, first key). Backward (K/V
+    blocks outer): all of rows 0, 2, 4 per key block; causal: key block 3 only meets rows 3-4.
+    The mask (all True) is a (5, 5) tensor, so a block's storage offset is 5 i0 + j0.
+    """
+    from course_lib.attention import tiled
+
+    seen = []
+    real = tiled.apply_attn_mask
+
+    def spy(s, block):
+        seen.append(divmod(block.storage_offset(), 5))
+        return real(s, block)
+
+    monkeypatch.setattr(tiled, "apply_attn_mask", spy)
+    q, k, v = _qkv(5, 5, 2)
+    keep = torch.ones(5, 5, dtype=torch.bool)
+    backward = {
+        False: [(0, 0), (2, 0), (4, 0), (0, 3), (2, 3), (4, 3)],
+        True: [(0, 0), (2, 0), (4, 0), (3, 3)],
+    }
+    for causal in (False, True):
+        seen.clear()
+        kw = {"attn_mask": keep, "is_causal": causal, "block_q": 2, "block_k": 3}
+        out, lse = tiled_attention_forward(q, k, v, **kw)
+        assert seen == [(2 * i, 3 * j) for i, j in tile_schedule(5, 2, 3, causal)]
+        seen.clear()
+        tiled_attention_backward(q, k, v, out, lse, out, **kw)
+        assert seen == backward[causal]
+
+
+def test_fp32_accumulators_ignore_torchs_default_dtype():
+    """fp32 in: m, l, o and the gradients accumulate in fp32 whatever the default dtype is.
+
+    The same call under torch.set_default_dtype(float64) must give bit-identical results.
+    """
+    q, k, v = _qkv(16, 16, 8, dtype=torch.float32)
+    kw = {"block_q": 4, "block_k": 4}
+
+    def run():
+        out, lse = tiled_attention_forward(q, k, v, **kw)
+        return out, lse, *tiled_attention_backward(q, k, v, out, lse, out.cos(), **kw)
+
+    expected = run()
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        got = run()
+    finally:
+        torch.set_default_dtype(previous)
+    for a, b in zip(got, expected, strict=True):
+        assert a.dtype == b.dtype == torch.float32 and torch.equal(a, b)
+
+
+def test_io_counts_for_a_single_query_and_the_smallest_inputs():
+    """N = 1, d = 1, M = 4 = 4d: B_r = B_c = 1, one block each way.
+
+    fa2 reads Q (1) + K, V (2) = 3 and writes O, L (2); fa1 reads K, V (2) + Q, O, l, m (4)
+    = 6 and writes O, l, m twice (initialised, then after the one K/V block): 6.
+    """
+    assert tiled_io(1, 1, 4) == replay_tiled_io(1, 1, 1, 1) == IOCount(3, 2)
+    assert tiled_io(1, 1, 4, "fa1") == replay_tiled_io(1, 1, 1, 1, "fa1") == IOCount(6, 6)
+    with pytest.raises(ValueError, match="^n must be >= 1, got 0$"):
+        tiled_io(0, 1, 4)
+    with pytest.raises(
+        ValueError, match="^on-chip memory M must hold at least 4 d = 4 elements, got 1$"
+    ):
+        tiled_block_sizes(1, 1)
+
+
+def test_backward_reads_out_and_d_out_in_the_accumulation_dtype():
+    """fp32 q, k, v: L is fp32, so Delta = rowsum(dO o O) is formed from fp32 roundings.
+
+    O and dO handed over in fp64 must give bit for bit the gradients of their fp32 roundings.
+    """
+    q, k, v = _qkv(6, 6, 3, dtype=torch.float32)
+    kw = {"block_q": 4, "block_k": 4}
+    out, lse = tiled_attention_forward(q, k, v, **kw)
+    g = torch.Generator().manual_seed(5)
+    out64 = out.double() + 1e-9 * torch.randn(out.shape, generator=g, dtype=torch.float64)
+    d_out64 = torch.randn(out.shape, generator=g, dtype=torch.float64)
+    got = tiled_attention_backward(q, k, v, out64, lse, d_out64, **kw)
+    expected = tiled_attention_backward(q, k, v, out64.float(), lse, d_out64.float(), **kw)
+    for a, b in zip(got, expected, strict=True):
+        assert a.dtype == torch.float32 and torch.equal(a, b)
