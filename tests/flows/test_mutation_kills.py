@@ -1201,3 +1201,23 @@ def test_logdet_timing_times_seeded_shifted_gaussian_matrices(monkeypatch):
         for got, want in zip(seen, expected, strict=True):
             assert got.dtype == dtype
             torch.testing.assert_close(got, want, rtol=0, atol=1e-14)
+
+
+@pytest.mark.gpu
+def test_logdet_timing_on_cuda_times_the_seeded_matrix_there(monkeypatch):
+    """device='cuda': the CPU-seeded draw plus sqrt(d) I is built on the GPU and timed there."""
+    seen = []
+    real = torch.linalg.slogdet
+
+    def spy(a):
+        seen.append(a)
+        return real(a)
+
+    monkeypatch.setattr(torch.linalg, "slogdet", spy)
+    times = logdet_timing([3], repeats=1, device="cuda", dtype=F64, seed=2)
+    assert len(times) == 1 and times[0] >= 0
+    want = torch.randn(3, 3, generator=gen(2), dtype=F64) + math.sqrt(3) * torch.eye(3, dtype=F64)
+    assert len(seen) == 2
+    for a in seen:
+        assert a.is_cuda
+        torch.testing.assert_close(a.cpu(), want, rtol=0, atol=1e-14)
