@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 import warnings
 
 import numpy as np
@@ -20,12 +21,14 @@ import pytest
 import torch
 import torch.distributed.tensor  # noqa: F401  (see below)
 import torchdiffeq  # noqa: F401
+from scipy import stats
 
 from course_lib.flows import (
     ActNorm,
     AdditiveCoupling,
     AffineCoupling,
     Conditioner,
+    Flow,
     InvertibleConv1x1,
     Permutation,
     Scaling,
@@ -36,8 +39,12 @@ from course_lib.flows import (
     divergence_hutchinson,
     hutchinson_samples,
     hutchinson_variance,
+    jacobian_logdet,
+    logdet_timing,
+    make_flow,
     probe_like,
     soft_clamp,
+    standard_normal_log_prob,
 )
 
 # The two imports above are lazy elsewhere (torch.testing.assert_close pulls in
@@ -686,80 +693,531 @@ def test_permutations_reverse_by_default_and_random_ones_follow_the_seed():
     assert torch.equal(back, y) and torch.equal(inv, torch.zeros(1, dtype=F64))
 
 
-def test_layer_bad_inputs_name_the_problem():
-    """Messages and boundaries of the layers' checks (dim = 2 is the smallest coupling)."""
+def test_invconv_singularity_is_judged_in_double_precision():
+    """A float32 weight whose second row is exactly 3 x the first is singular; its LU in
+    float32 leaves a rounding-size pivot (~6e-8, above the 1e-12 threshold), in float64 one
+    of ~1e-16, so the weight must be factorised in double to be refused."""
+    with pytest.raises(ValueError, match="singular"):
+        InvertibleConv1x1.from_weight(torch.tensor([[1.0, 2.0], [3.0, 6.0]]))
+    with pytest.raises(ValueError, match="singular"):  # row 3 = row 1 + row 2
+        InvertibleConv1x1.from_weight(
+            torch.tensor([[1.0, 3.0, 5.0], [2.0, 7.0, 11.0], [3.0, 10.0, 16.0]])
+        )
+
+
+def test_invconv_random_rotation_is_the_q_factor_of_a_double_gaussian_draw():
+    """The default W is Q of the QR factorisation of a 4x4 float64 standard normal matrix drawn
+    from the global RNG: replayed here with numpy's QR of the same seeded draw (columns up to
+    sign), to float32 rounding of the stored factors."""
+    torch.manual_seed(12)
+    a = torch.randn(4, 4, dtype=F64).numpy()
+    q, _ = np.linalg.qr(a)
+    torch.manual_seed(12)
+    W = InvertibleConv1x1(4).weight().detach().double().numpy()
+    signs = np.sign(np.sum(W * q, axis=0))
+    np.testing.assert_allclose(W, q * signs, rtol=0, atol=1e-6)
+
+
+def test_invconv_float32_layer_follows_a_float64_input():
+    """A float32 layer on float64 images: z = W x per pixel and both log-dets come back in float64;
+    z by an explicit loop over pixels with the layer's W in double, log-det = HW log|det W|."""
+    W = torch.tensor([[2.0, 1.0, 0.0], [0.5, 3.0, -1.0], [1.0, 0.0, 1.5]])
+    layer = InvertibleConv1x1.from_weight(W)  # float32 parameters
+    x = randn(2, 3, 2, 2, seed=13)
+    z, logdet = layer(x)
+    assert z.dtype == logdet.dtype == F64
+    Wd = layer.weight().detach().double()
+    for i, j in itertools.product(range(2), range(2)):
+        torch.testing.assert_close(z[:, :, i, j], x[:, :, i, j] @ Wd.T)
+    expected = 4 * math.log(abs(np.linalg.det(W.double().numpy())))
+    torch.testing.assert_close(logdet, torch.full((2,), expected, dtype=F64), rtol=1e-6, atol=0)
+    back, inv = layer.inverse(z)
+    assert back.dtype == inv.dtype == F64
+    torch.testing.assert_close(back, x)
+    torch.testing.assert_close(inv, -logdet)
+
+
+def test_invconv_weight_follows_the_parameter_dtype():
+    """A bfloat16 layer builds W = P L U in bfloat16 (no float32 identity mixed in)."""
+    W = torch.tensor([[2.0, 1.0], [0.5, 3.0]])
+    layer = InvertibleConv1x1.from_weight(W).to(torch.bfloat16)
+    Wb = layer.weight()
+    assert Wb.dtype == torch.bfloat16
+    torch.testing.assert_close(Wb.float(), W, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: AdditiveCoupling(0), ValueError, r"dim must be >= 1, got 0"),
+        (lambda: AdditiveCoupling(3.0), TypeError, r"dim must be an int, got float 3.0"),
+        (
+            lambda: AffineCoupling(1),
+            ValueError,
+            r"a coupling splits x into two parts, so dim must be >= 2, got 1",
+        ),
+        (lambda: AdditiveCoupling(3, parity=2), ValueError, r"parity must be 0 or 1, got 2"),
+        (lambda: AffineCoupling(3, parity=-1), ValueError, r"parity must be 0 or 1, got -1"),
+        (
+            lambda: AdditiveCoupling(3)(torch.zeros(2, 4)),
+            ValueError,
+            r"x must have shape \(B, 3\), got \(2, 4\)",
+        ),
+        (
+            lambda: AdditiveCoupling(3).inverse(torch.zeros(2, 3, 1)),
+            ValueError,
+            r"z must have shape \(B, 3\), got \(2, 3, 1\)",
+        ),
+        (
+            lambda: AffineCoupling(3)(torch.zeros(2, 4)),
+            ValueError,
+            r"x must have shape \(B, 3\), got \(2, 4\)",
+        ),
+        (
+            lambda: AffineCoupling(3).inverse(torch.zeros(2, 3, 1)),
+            ValueError,
+            r"z must have shape \(B, 3\), got \(2, 3, 1\)",
+        ),
+        (
+            lambda: AdditiveCoupling(2)(torch.zeros(3)),
+            ValueError,
+            r"x must have at least 2 dimension\(s\), got shape \(3,\)",
+        ),
+        (
+            lambda: AffineCoupling(2).inverse(torch.zeros(3)),
+            ValueError,
+            r"z must have at least 2 dimension\(s\), got shape \(3,\)",
+        ),
+        (
+            lambda: AffineCoupling(2)(torch.ones(3, 2, dtype=torch.long)),
+            TypeError,
+            r"x must be a floating-point tensor, got dtype torch.int64",
+        ),
+        (
+            lambda: AffineCoupling(2, clamp=-1.0),
+            ValueError,
+            r"clamp must be a finite number in \(0, inf\), got -1.0",
+        ),
+        (
+            lambda: AffineCoupling(2, clamp=0.0),
+            ValueError,
+            r"clamp must be a finite number in \(0, inf\), got 0.0",
+        ),
+        (lambda: Conditioner(0, 2), ValueError, r"in_dim must be >= 1, got 0"),
+        (lambda: Conditioner(2, 0), ValueError, r"out_dim must be >= 1, got 0"),
+        (lambda: Conditioner(2, 2, hidden=0), ValueError, r"hidden must be >= 1, got 0"),
+        (lambda: Conditioner(2, 2, depth=0), ValueError, r"depth must be >= 1, got 0"),
+        (lambda: AffineCoupling(3, hidden=0), ValueError, r"hidden must be >= 1, got 0"),
+        (lambda: AdditiveCoupling(3, depth=0), ValueError, r"depth must be >= 1, got 0"),
+        (lambda: Scaling(0), ValueError, r"dim must be >= 1, got 0"),
+        (
+            lambda: Scaling(2)(torch.zeros(3, 3)),
+            ValueError,
+            r"x must have shape \(B, 2\), got \(3, 3\)",
+        ),
+        (
+            lambda: Scaling(2).inverse(torch.zeros(2, 3)),
+            ValueError,
+            r"z must have shape \(B, 2\), got \(2, 3\)",
+        ),
+        (lambda: ActNorm(0), ValueError, r"channels must be >= 1, got 0"),
+        (
+            lambda: ActNorm(2, eps=0.0),
+            ValueError,
+            r"eps must be a finite number in \(0, inf\), got 0.0",
+        ),
+        (
+            lambda: ActNorm(3)(torch.randn(4, 2)),
+            ValueError,
+            r"x must have 3 channels in dimension 1 \(shape \(B, 3, \.\.\.\)\), got shape \(4, 2\)",
+        ),
+        (
+            lambda: ActNorm(3).inverse(torch.zeros(2, 2)),
+            ValueError,
+            r"z must have 3 channels in dimension 1 \(shape \(B, 3, \.\.\.\)\), got shape \(2, 2\)",
+        ),
+        (
+            lambda: ActNorm(2)(torch.zeros(3)),
+            ValueError,
+            r"x must have at least 2 dimension\(s\), got shape \(3,\)",
+        ),
+        (
+            lambda: ActNorm(2)(torch.zeros(1, 2, 1, 1)),
+            ValueError,
+            r"actnorm's data-dependent initialisation needs at least 2 values per channel, "
+            r"got a batch of shape \(1, 2, 1, 1\)",
+        ),
+        (lambda: InvertibleConv1x1(0), ValueError, r"channels must be >= 1, got 0"),
+        (
+            lambda: InvertibleConv1x1(2)(torch.zeros(3, 3)),
+            ValueError,
+            r"x must have 2 channels in dimension 1 \(shape \(B, 2, \.\.\.\)\), got shape \(3, 3\)",
+        ),
+        (
+            lambda: InvertibleConv1x1(2).inverse(torch.zeros(3, 3)),
+            ValueError,
+            r"z must have 2 channels in dimension 1 \(shape \(B, 2, \.\.\.\)\), got shape \(3, 3\)",
+        ),
+        (
+            lambda: InvertibleConv1x1.from_weight([[1.0]]),
+            TypeError,
+            r"weight must be a torch.Tensor, got list",
+        ),
+        (
+            lambda: InvertibleConv1x1.from_weight(torch.ones(3)),
+            ValueError,
+            r"weight must have at least 2 dimension\(s\), got shape \(3,\)",
+        ),
+        (
+            lambda: InvertibleConv1x1.from_weight(torch.ones(2, 3)),
+            ValueError,
+            r"weight must be a square \(C, C\) matrix, got \(2, 3\)",
+        ),
+        (
+            lambda: InvertibleConv1x1.from_weight(torch.ones(2, 2, 2)),
+            ValueError,
+            r"weight must be a square \(C, C\) matrix, got \(2, 2, 2\)",
+        ),
+        (
+            lambda: InvertibleConv1x1.from_weight(torch.diag(torch.tensor([1.0, 0.0]))),
+            ValueError,
+            r"the 1x1 convolution's weight must be invertible, got a singular matrix",
+        ),
+        (lambda: Permutation(0), ValueError, r"dim must be >= 1, got 0"),
+        (
+            lambda: Permutation(3, "shuffle"),
+            ValueError,
+            r"kind must be 'reverse' or 'random', got 'shuffle'",
+        ),
+        (
+            lambda: Permutation(3, "random", seed=1.5),
+            TypeError,
+            r"seed must be an int, got float 1.5",
+        ),
+        (
+            lambda: Permutation(2)(torch.zeros(3, 3)),
+            ValueError,
+            r"x must have shape \(B, 2\), got \(3, 3\)",
+        ),
+        (
+            lambda: Permutation(2).inverse(torch.zeros(3, 3)),
+            ValueError,
+            r"z must have shape \(B, 2\), got \(3, 3\)",
+        ),
+    ],
+)
+def test_layer_bad_inputs_name_the_problem(make, error, message):
+    """The full message of each layer check, anchored (what was expected and what came);
+    the smallest valid sizes (dim 2 for a coupling, 1 elsewhere) are accepted."""
+    with pytest.raises(error, match=f"^{message}$"):
+        make()
+
+
+def test_layer_smallest_valid_sizes_are_accepted():
+    """dim = 2 is the smallest coupling; 1 channel, 1 coordinate and a 1x1 Conditioner are valid."""
     AdditiveCoupling(2)
-    with pytest.raises(ValueError, match="dim must be >= 1, got 0"):
-        AdditiveCoupling(0)
-    with pytest.raises(ValueError, match="a coupling splits x into two parts, so dim must be >= 2"):
-        AffineCoupling(1)
-    with pytest.raises(ValueError, match="parity must be 0 or 1, got 2"):
-        AdditiveCoupling(3, parity=2)
-    with pytest.raises(ValueError, match=r"x must have shape \(B, 3\), got \(2, 4\)"):
-        AffineCoupling(3)(torch.zeros(2, 4))
-    with pytest.raises(ValueError, match=r"z must have shape \(B, 3\), got \(2, 3, 1\)"):
-        AffineCoupling(3).inverse(torch.zeros(2, 3, 1))
-    with pytest.raises(ValueError, match=r"z must have shape \(B, 2\)"):
-        Scaling(2).inverse(torch.zeros(2, 3))
+    AffineCoupling(2, clamp=1e-3)
+    Conditioner(1, 1, hidden=1, depth=1)
+    x = randn(3, 1)
+    for layer in (Scaling(1), Permutation(1), ActNorm(1), InvertibleConv1x1(1)):
+        z, logdet = layer.double()(x)
+        assert z.shape == (3, 1) and logdet.shape == (3,)
+
+
+# ============================================================================ flow.py
+
+
+def test_standard_normal_log_prob_against_scipy_on_vectors_and_images():
+    """log N(z; 0, I) = sum of 1-D standard normal log-densities (scipy), for d = 2 (by hand:
+    -|z|^2/2 - log 2 pi), d = 3, and images (B, C, H, W) flattened to d = C H W = 8."""
+    z = torch.tensor([[1.0, 2.0], [0.0, -1.0]], dtype=F64)
+    torch.testing.assert_close(
+        standard_normal_log_prob(z), torch.tensor([-2.5 - LOG_2PI, -0.5 - LOG_2PI], dtype=F64)
+    )
+    for shape in [(4, 3), (2, 2, 2, 2)]:
+        zz = randn(*shape, seed=30)
+        expected = stats.norm.logpdf(zz.reshape(shape[0], -1).numpy()).sum(axis=1)
+        torch.testing.assert_close(standard_normal_log_prob(zz), torch.from_numpy(expected))
     with pytest.raises(
-        ValueError, match=r"z must have 3 channels in dimension 1 \(shape \(B, 3, \.\.\.\)\)"
+        ValueError, match=r"^z must have at least 2 dimension\(s\), got shape \(3,\)$"
     ):
-        ActNorm(3).inverse(torch.zeros(2, 2))
-    with pytest.raises(ValueError, match="needs at least 2 values per channel"):
-        ActNorm(2)(torch.zeros(1, 2, 1, 1))
-    with pytest.raises(ValueError, match="eps"):
-        ActNorm(2, eps=0.0)
-    with pytest.raises(ValueError, match=r"weight must be a square \(C, C\) matrix, got \(2, 3\)"):
-        InvertibleConv1x1.from_weight(torch.ones(2, 3))
-    with pytest.raises(ValueError, match="kind must be 'reverse' or 'random', got 'shuffle'"):
-        Permutation(3, "shuffle")
-    with pytest.raises(
-        ValueError, match=r"^clamp must be a finite number in \(0, inf\), got -1.0$"
-    ):
-        AffineCoupling(2, clamp=-1.0)
-    with pytest.raises(ValueError, match=r"^clamp must be a finite number in \(0, inf\), got 0.0$"):
-        AffineCoupling(2, clamp=0.0)
-    with pytest.raises(ValueError, match="hidden"):
-        Conditioner(2, 2, hidden=0)
-    with pytest.raises(ValueError, match="depth"):
-        Conditioner(2, 2, depth=0)
-    with pytest.raises(ValueError, match="in_dim must be >= 1, got 0"):
-        Conditioner(0, 2)
-    with pytest.raises(ValueError, match="out_dim must be >= 1, got 0"):
-        Conditioner(2, 0)
-    with pytest.raises(ValueError, match="hidden must be >= 1, got 0"):
-        AffineCoupling(3, hidden=0)
-    with pytest.raises(ValueError, match="depth must be >= 1, got 0"):
-        AdditiveCoupling(3, depth=0)
-    with pytest.raises(TypeError, match="dim must be an int"):
-        AdditiveCoupling(3.0)
-    with pytest.raises(ValueError, match="dim must be >= 1, got 0"):
-        Scaling(0)
-    with pytest.raises(ValueError, match="dim must be >= 1, got 0"):
-        Permutation(0)
-    with pytest.raises(TypeError, match="seed must be an int"):
-        Permutation(3, "random", seed=1.5)
-    with pytest.raises(ValueError, match="channels must be >= 1, got 0"):
-        ActNorm(0)
-    with pytest.raises(ValueError, match="channels must be >= 1, got 0"):
-        InvertibleConv1x1(0)
-    with pytest.raises(TypeError, match="weight must be a torch.Tensor"):
-        InvertibleConv1x1.from_weight([[1.0]])
-    with pytest.raises(ValueError, match=r"x must have 2 channels in dimension 1"):
-        InvertibleConv1x1(2)(torch.zeros(3, 3))
-    with pytest.raises(ValueError, match=r"z must have 2 channels in dimension 1"):
-        InvertibleConv1x1(2).inverse(torch.zeros(3, 3))
-    with pytest.raises(ValueError, match=r"x must have 2 channels in dimension 1"):
-        ActNorm(2).initialize(torch.zeros(3, 3))
-    with pytest.raises(ValueError, match=r"x must have shape \(B, 2\), got \(3, 3\)"):
-        Scaling(2)(torch.zeros(3, 3))
-    with pytest.raises(ValueError, match=r"x must have shape \(B, 2\)"):
-        Permutation(2)(torch.zeros(3, 3))
-    with pytest.raises(ValueError, match=r"z must have shape \(B, 2\)"):
-        Permutation(2).inverse(torch.zeros(3, 3))
-    with pytest.raises(ValueError, match=r"z must have shape \(B, 2\)"):
-        AdditiveCoupling(2).inverse(torch.zeros(3, 3))
-    with pytest.raises(ValueError, match=r"x must have at least 2 dimension\(s\)"):
-        AdditiveCoupling(2)(torch.zeros(3))
-    with pytest.raises(ValueError, match=r"x must have at least 2 dimension\(s\)"):
-        ActNorm(2)(torch.zeros(3))
+        standard_normal_log_prob(torch.zeros(3))
+
+
+def test_linear_flow_log_prob_is_the_gaussian_density_of_its_inverse():
+    """A linear flow z = A x (A = diag(e^s) W, a 1x1 convolution then a scaling) maps N(0, I) back
+    to x ~ N(0, (A^T A)^{-1}): log_prob against scipy's multivariate normal; the forward
+    log-det is log|det A| and the inverse's its negative (numpy determinant); B = 4 != d = 3."""
+    W = torch.tensor([[2.0, 1.0, 0.0], [0.5, 3.0, -1.0], [1.0, 0.0, 1.5]], dtype=F64)
+    s = torch.tensor([0.3, -0.7, 0.2], dtype=F64)
+    scaling = Scaling(3).double()
+    with torch.no_grad():
+        scaling.log_scale.copy_(s)
+    flow = Flow([InvertibleConv1x1.from_weight(W).double(), scaling], 3)
+    A = (torch.diag(torch.exp(s)) @ W).numpy()
+    x = randn(4, 3, seed=31)
+    expected = stats.multivariate_normal(np.zeros(3), np.linalg.inv(A.T @ A)).logpdf(x.numpy())
+    torch.testing.assert_close(flow.log_prob(x), torch.from_numpy(expected).to(F64))
+    logabsdet = math.log(abs(np.linalg.det(A)))
+    z, logdet = flow(x)
+    torch.testing.assert_close(logdet, torch.full((4,), logabsdet, dtype=F64))
+    back, inv = flow.inverse(z)
+    torch.testing.assert_close(back, x)
+    torch.testing.assert_close(inv, torch.full((4,), -logabsdet, dtype=F64))
+
+
+def test_an_empty_flow_is_the_standard_normal():
+    """No layers: f = identity, log-det 0 for each of the B = 3 samples (d = 2), log p = log N."""
+    flow = Flow([], 2)
+    x = randn(3, 2, seed=32)
+    for h, logdet in (flow(x), flow.inverse(x)):
+        assert torch.equal(h, x) and torch.equal(logdet, torch.zeros(3, dtype=F64))
+    expected = stats.multivariate_normal(np.zeros(2), np.eye(2)).logpdf(x.numpy())
+    torch.testing.assert_close(flow.log_prob(x), torch.from_numpy(expected))
+    one = Flow([Scaling(1).double()], 1)  # d = 1 is allowed
+    torch.testing.assert_close(
+        one.log_prob(x[:, :1]), torch.from_numpy(stats.norm.logpdf(x[:, 0].numpy()))
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: Flow([], 0), ValueError, r"dim must be >= 1, got 0"),
+        (lambda: Flow([], 2.0), TypeError, r"dim must be an int, got float 2.0"),
+        (
+            lambda: Flow([Scaling(2), torch.nn.Linear(2, 2)], 2),
+            TypeError,
+            r"layer 1 must be a FlowLayer, got Linear",
+        ),
+        # actnorm and the 1x1 convolution accept images: only the flow's own check refuses them
+        (
+            lambda: Flow([ActNorm(2), InvertibleConv1x1(2)], 2)(torch.ones(2, 2, 1)),
+            ValueError,
+            r"x must have shape \(B, 2\), got \(2, 2, 1\)",
+        ),
+        (
+            lambda: Flow([ActNorm(2), InvertibleConv1x1(2)], 2).inverse(torch.ones(2, 2, 1)),
+            ValueError,
+            r"z must have shape \(B, 2\), got \(2, 2, 1\)",
+        ),
+        (
+            lambda: Flow([], 2)(torch.zeros(4, 3)),
+            ValueError,
+            r"x must have shape \(B, 2\), got \(4, 3\)",
+        ),
+        (
+            lambda: Flow([], 2).inverse(torch.zeros(4, 3)),
+            ValueError,
+            r"z must have shape \(B, 2\), got \(4, 3\)",
+        ),
+        (
+            lambda: Flow([], 2)(torch.zeros(3)),
+            ValueError,
+            r"x must have at least 2 dimension\(s\), got shape \(3,\)",
+        ),
+        (
+            lambda: Flow([], 2).inverse(torch.zeros(3)),
+            ValueError,
+            r"z must have at least 2 dimension\(s\), got shape \(3,\)",
+        ),
+        (
+            lambda: make_flow("maf"),
+            ValueError,
+            r"family must be one of \('nice', 'realnvp', 'glow'\), got 'maf'",
+        ),
+        (lambda: make_flow("nice", 1), ValueError, r"dim must be >= 2, got 1"),
+        (lambda: make_flow("nice", 2.0), TypeError, r"dim must be an int, got float 2.0"),
+        (lambda: make_flow("nice", 2, 0), ValueError, r"n_layers must be >= 1, got 0"),
+        (lambda: make_flow("nice", 2, 1.0), TypeError, r"n_layers must be an int, got float 1.0"),
+        # nice has no affine coupling, so only make_flow's own check sees the clamp
+        (
+            lambda: make_flow("nice", clamp=0.0),
+            ValueError,
+            r"clamp must be a finite number in \(0, inf\), got 0.0",
+        ),
+        (
+            lambda: make_flow("nice", clamp=-1.0),
+            ValueError,
+            r"clamp must be a finite number in \(0, inf\), got -1.0",
+        ),
+        (lambda: make_flow("nice", seed=1.5), TypeError, r"seed must be an int, got float 1.5"),
+        (lambda: jacobian_logdet(3, randn(2, 2)), TypeError, r"fn must be callable, got int"),
+        (
+            lambda: jacobian_logdet(lambda u: u, torch.zeros(3)),
+            ValueError,
+            r"x must have at least 2 dimension\(s\), got shape \(3,\)",
+        ),
+        (
+            lambda: jacobian_logdet(lambda u: u[:, :2], randn(4, 3)),
+            ValueError,
+            r"fn must map R\^D to R\^D, got a Jacobian of shape \(2, 3\)",
+        ),
+        (lambda: logdet_timing([2], repeats=0), ValueError, r"repeats must be >= 1, got 0"),
+        (
+            lambda: logdet_timing([2], repeats=1.0),
+            TypeError,
+            r"repeats must be an int, got float 1.0",
+        ),
+        (lambda: logdet_timing([2, 0]), ValueError, r"dim must be >= 1, got 0"),
+        (lambda: logdet_timing([2.0]), TypeError, r"dim must be an int, got float 2.0"),
+        (lambda: logdet_timing([2], seed=1.5), TypeError, r"seed must be an int, got float 1.5"),
+    ],
+)
+def test_flow_bad_inputs_name_the_problem(make, error, message):
+    """The full message of each check of flow.py, anchored."""
+    with pytest.raises(error, match=f"^{message}$"):
+        make()
+
+
+def _structure(flow: Flow) -> list[tuple]:
+    """(kind, parity, clamp, conditioner widths) per layer; the permutation's index order."""
+    out = []
+    for layer in flow.layers:
+        kind = type(layer).__name__
+        if isinstance(layer, (AdditiveCoupling, AffineCoupling)):
+            widths = [
+                (m.in_features, m.out_features)
+                for m in layer.net.net
+                if isinstance(m, torch.nn.Linear)
+            ]
+            out.append((kind, layer.parity, getattr(layer, "clamp", None), widths))
+        elif isinstance(layer, Permutation):
+            out.append((kind, layer.perm.tolist()))
+        else:
+            out.append((kind,))
+    return out
+
+
+def test_make_flow_builds_each_family_layer_by_layer():
+    """d = 3 (n_a = 1, n_b = 2 at parity 0; n_a = 2, n_b = 1 at parity 1), 3 steps, hidden 5,
+    depth 1, clamp 0.7: nice alternates the halves and ends with a scaling; realnvp keeps
+    parity 0 with a reversing permutation between couplings; glow stacks actnorm, 1x1
+    convolution and an affine coupling of alternating parity (written out by hand)."""
+    add0 = ("AdditiveCoupling", 0, None, [(1, 5), (5, 2)])
+    add1 = ("AdditiveCoupling", 1, None, [(2, 5), (5, 1)])
+    aff0 = ("AffineCoupling", 0, 0.7, [(1, 5), (5, 4)])
+    aff1 = ("AffineCoupling", 1, 0.7, [(2, 5), (5, 2)])
+    rev = ("Permutation", [2, 1, 0])
+    step = [("ActNorm",), ("InvertibleConv1x1",)]
+    kw = {"hidden": 5, "depth": 1, "clamp": 0.7}
+    assert _structure(make_flow("nice", 3, 3, **kw)) == [add0, add1, add0, ("Scaling",)]
+    assert _structure(make_flow("realnvp", 3, 3, **kw)) == [aff0, rev, aff0, rev, aff0]
+    assert _structure(make_flow("glow", 3, 3, **kw)) == [*step, aff0, *step, aff1, *step, aff0]
+    assert _structure(make_flow("realnvp", 3, 1, **kw)) == [aff0]  # n_layers = 1 is allowed
+    clamp_half = make_flow("glow", 2, 1, clamp=0.5)
+    assert clamp_half.layers[-1].clamp == 0.5
+
+
+def test_make_flow_defaults():
+    """dim 2, 8 steps, hidden 64, depth 2, clamp 2, seed 0."""
+    flow = make_flow("realnvp")
+    assert flow.dim == 2
+    aff = ("AffineCoupling", 0, 2.0, [(1, 64), (64, 64), (64, 2)])
+    assert _structure(flow) == [aff] + [("Permutation", [1, 0]), aff] * 7
+    assert len(make_flow("nice").layers) == 9
+    seeded = make_flow("glow", 2, 2, seed=0).state_dict()
+    for key, value in make_flow("glow", 2, 2).state_dict().items():
+        assert torch.equal(value, seeded[key]), key
+
+
+def test_make_flow_is_seeded_and_leaves_the_global_rng_alone():
+    """Same seed -> identical parameters whatever the global RNG state; another seed differs;
+    the global RNG is where it was (the next draw equals a replay of the seed)."""
+
+    def params(flow):
+        return torch.cat([p.detach().flatten() for p in flow.parameters()])
+
+    torch.manual_seed(40)
+    a = params(make_flow("glow", 3, 2, hidden=4, seed=7))
+    after = torch.rand(1)
+    torch.manual_seed(40)
+    assert torch.equal(after, torch.rand(1))
+    torch.manual_seed(41)
+    assert torch.equal(a, params(make_flow("glow", 3, 2, hidden=4, seed=7)))
+    assert not torch.equal(a, params(make_flow("glow", 3, 2, hidden=4, seed=8)))
+
+
+def test_jacobian_logdet_by_hand_for_a_nonlinear_map_and_a_layer_returning_a_tuple():
+    """f(u) = (u_0^3 + u_1, 2 sin u_1): J = [[3 u_0^2, 1], [0, 2 cos u_1]], log|det| =
+    log|6 u_0^2 cos u_1| (by hand), B = 4 != d = 2. A layer (returning (z, logdet)) is taken
+    whole: the Jacobian of its first output; a scaling by e^s has log|det| = sum s."""
+    x = randn(4, 2, seed=33)
+
+    def f(u):
+        return torch.stack([u[:, 0] ** 3 + u[:, 1], 2 * torch.sin(u[:, 1])], dim=1)
+
+    expected = torch.log((6 * x[:, 0] ** 2 * torch.cos(x[:, 1])).abs())
+    torch.testing.assert_close(jacobian_logdet(f, x), expected)
+    layer = Scaling(3).double()
+    with torch.no_grad():
+        layer.log_scale.copy_(torch.tensor([0.5, -1.0, 2.0], dtype=F64))
+    torch.testing.assert_close(
+        jacobian_logdet(layer, randn(2, 3)), torch.full((2,), 1.5, dtype=F64)
+    )
+    img = randn(2, 1, 2, 3, seed=34)  # u -> 2u on 6 pixels: log|det| = 6 log 2
+    torch.testing.assert_close(
+        jacobian_logdet(lambda u: 2 * u, img), torch.full((2,), 6 * math.log(2), dtype=F64)
+    )
+
+
+def test_logdet_timing_times_seeded_shifted_gaussian_matrices(monkeypatch):
+    """Each d gets one warm-up and ``repeats`` timed slogdet calls (default 5) of the matrix
+    randn(d, d) + sqrt(d) I drawn from a generator seeded with ``seed`` (default 0; one generator
+    for all d, in order) in ``dtype`` (default float32), replayed here; the global RNG is not
+    used. Each result is a non-negative time below the whole call's duration."""
+    seen = []
+    real = torch.linalg.slogdet
+
+    def spy(a):
+        seen.append(a.clone())
+        return real(a)
+
+    monkeypatch.setattr(torch.linalg, "slogdet", spy)
+
+    def replay(dims, seed, dtype):
+        g = gen(seed)
+        return [
+            torch.randn(d, d, generator=g, dtype=dtype) + math.sqrt(d) * torch.eye(d, dtype=dtype)
+            for d in dims
+        ]
+
+    for kwargs, dims, repeats, seed, dtype in [
+        ({}, [3, 2], 5, 0, torch.float32),
+        ({"repeats": 1, "seed": 7, "dtype": F64}, [1, 3], 1, 7, F64),
+    ]:
+        seen.clear()
+        torch.manual_seed(50)
+        t0 = time.perf_counter()
+        times = logdet_timing(dims, **kwargs)
+        elapsed = time.perf_counter() - t0
+        after = torch.rand(1)
+        torch.manual_seed(50)
+        assert torch.equal(after, torch.rand(1))
+        assert len(times) == len(dims)
+        assert all(0 <= t <= elapsed for t in times)
+        expected = [a for a in replay(dims, seed, dtype) for _ in range(repeats + 1)]
+        assert len(seen) == len(expected)
+        for got, want in zip(seen, expected, strict=True):
+            assert got.dtype == dtype
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-14)
+
+
+@pytest.mark.gpu
+def test_logdet_timing_on_cuda_times_the_seeded_matrix_there(monkeypatch):
+    """device='cuda': the CPU-seeded draw plus sqrt(d) I is built on the GPU and timed there."""
+    seen = []
+    real = torch.linalg.slogdet
+
+    def spy(a):
+        seen.append(a)
+        return real(a)
+
+    monkeypatch.setattr(torch.linalg, "slogdet", spy)
+    times = logdet_timing([3], repeats=1, device="cuda", dtype=F64, seed=2)
+    assert len(times) == 1 and times[0] >= 0
+    want = torch.randn(3, 3, generator=gen(2), dtype=F64) + math.sqrt(3) * torch.eye(3, dtype=F64)
+    assert len(seen) == 2
+    for a in seen:
+        assert a.is_cuda
+        torch.testing.assert_close(a.cpu(), want, rtol=0, atol=1e-14)
