@@ -12,6 +12,7 @@ messages; and that a seeded generator (never the global RNG) drives every simula
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 
@@ -346,6 +347,41 @@ def test_truncated_policy_iteration_first_iteration_by_hand():
     )
     r0, _ = np_policy_matrices(np.eye(2)[[0, 0, 0]])
     np.testing.assert_allclose(start.v.numpy(), r0, rtol=1e-14)
+
+
+def test_truncated_policy_iteration_keeps_a_tied_action_while_evaluating():
+    """j = 2, gamma = 0.5, by hand. States: 0 moves to 1 (a0) or to 2 (a1), reward 0; 1 stays,
+    reward 0; 2 stays, reward 1 for a0 and 0 for a1; 3 stays, reward 1. From v = 0 and 'stay'
+    (a1 everywhere):
+    it 1: v = (0, 0, 0, 1) -> (0, 0, 0, 1.5), delta 1.5; in state 0 both actions are worth
+      gamma v(1) = gamma v(2) = 0: the tie keeps a1 (to state 2); state 2 switches to a0;
+    it 2: v = (0, 0, 1, 1.75) -> (0.5, 0, 1.5, 1.875), delta 1.5 (state 2); now a1 is strictly
+      best in state 0 (gamma 1.5 > 0);
+    it 3: v = (0.75, 0, 1.75, 1.9375) -> (0.875, 0, 1.875, 1.96875), delta 0.375 <= tol = 0.4.
+    Had the tie switched state 0 to a0 (towards state 1), it 2 would end at v(0) = 0 and it 3
+    would change v(0) by 0.875 > tol."""
+    P = torch.zeros(4, 2, 4, dtype=F64)
+    P[0, 0, 1] = P[0, 1, 2] = 1.0
+    P[1, :, 1] = P[2, :, 2] = P[3, :, 3] = 1.0
+    R = t([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [1.0, 1.0]])
+    res = truncated_policy_iteration(TabularMDP(P, R, 0.5), 2, tol=0.4)
+    assert res.deltas == [1.5, 1.5, 0.375] and res.iterations == 3
+    assert res.v.tolist() == [0.875, 0.0, 1.875, 1.96875]
+
+
+def test_planning_iteration_caps_are_the_documented_defaults():
+    """A caller who leaves the caps alone gets ValueError after 10^5 sweeps (iterative
+    evaluation, value iteration, truncated policy iteration) or 10^3 policies (policy
+    iteration). Running into them takes 10^5 sweeps, too slow for a unit test, so the
+    defaults are read off the signatures."""
+    caps = {
+        (policy_evaluation, "max_sweeps"): 100_000,
+        (value_iteration, "max_iterations"): 100_000,
+        (policy_iteration, "max_iterations"): 1_000,
+        (truncated_policy_iteration, "max_iterations"): 100_000,
+    }
+    for (fn, name), cap in caps.items():
+        assert inspect.signature(fn).parameters[name].default == cap, fn.__name__
 
 
 def test_planning_bad_inputs_name_the_problem():
