@@ -1000,6 +1000,9 @@ def test_grid_world_normalises_its_configuration():
     assert w.forbidden == ((1, 2), (3, 1)) and w.target == (2, 2)
     assert (w.rows, w.columns, w.n_states) == (3, 2, 6)
     assert GridWorld(1, 1, forbidden=(), target=(1, 1)).model().P.shape == (1, 5, 1)
+    numpy_ints = GridWorld(np.int64(2), np.int64(3), forbidden=(), target=(1, 1), gamma=0)
+    assert type(numpy_ints.rows) is int and type(numpy_ints.columns) is int
+    assert type(numpy_ints.gamma) is float and numpy_ints.gamma == 0.0
     moved = SMALL.with_rewards(2.0, 1.0)
     assert (moved.r_boundary, moved.r_forbidden, moved.r_target, moved.r_other) == (
         -3.0,
