@@ -6,26 +6,34 @@ s, a, s') and a brute-force search over all its deterministic policies; a discou
 than the grid world's 0.9; ties and the tolerance boundary of the greedy choice; iteration
 counts and their limits; Monte Carlo returns on a one-state MDP whose episodes are
 few enough to write down by hand (first-visit vs every-visit, horizons, running means over
-batches); sampling laws within standard errors; epsilon-greedy probabilities; error
-messages; and that a seeded generator (never the global RNG) drives every simulation.
+batches); episodes replayed from the same seeded uniforms; sampling laws within standard
+errors; epsilon-greedy probabilities; ties kept by policy improvement; a 2 x 3 grid world
+whose steps and model are worked out by hand; error messages in full; and that a seeded
+generator (never the global RNG) drives every simulation.
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
 
 from course_lib.rl import (
+    GridWorld,
     MCResult,
     PlanningResult,
     TabularMDP,
     action_values,
     bellman_expectation_step,
     bellman_optimality_step,
+    check_mdp,
+    check_policy,
+    deterministic_policy,
     discounted_returns,
     epsilon_greedy_policy,
     epsilon_soft_mdp,
@@ -346,6 +354,41 @@ def test_truncated_policy_iteration_first_iteration_by_hand():
     )
     r0, _ = np_policy_matrices(np.eye(2)[[0, 0, 0]])
     np.testing.assert_allclose(start.v.numpy(), r0, rtol=1e-14)
+
+
+def test_truncated_policy_iteration_keeps_a_tied_action_while_evaluating():
+    """j = 2, gamma = 0.5, by hand. States: 0 moves to 1 (a0) or to 2 (a1), reward 0; 1 stays,
+    reward 0; 2 stays, reward 1 for a0 and 0 for a1; 3 stays, reward 1. From v = 0 and 'stay'
+    (a1 everywhere):
+    it 1: v = (0, 0, 0, 1) -> (0, 0, 0, 1.5), delta 1.5; in state 0 both actions are worth
+      gamma v(1) = gamma v(2) = 0: the tie keeps a1 (to state 2); state 2 switches to a0;
+    it 2: v = (0, 0, 1, 1.75) -> (0.5, 0, 1.5, 1.875), delta 1.5 (state 2); now a1 is strictly
+      best in state 0 (gamma 1.5 > 0);
+    it 3: v = (0.75, 0, 1.75, 1.9375) -> (0.875, 0, 1.875, 1.96875), delta 0.375 <= tol = 0.4.
+    Had the tie switched state 0 to a0 (towards state 1), it 2 would end at v(0) = 0 and it 3
+    would change v(0) by 0.875 > tol."""
+    P = torch.zeros(4, 2, 4, dtype=F64)
+    P[0, 0, 1] = P[0, 1, 2] = 1.0
+    P[1, :, 1] = P[2, :, 2] = P[3, :, 3] = 1.0
+    R = t([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [1.0, 1.0]])
+    res = truncated_policy_iteration(TabularMDP(P, R, 0.5), 2, tol=0.4)
+    assert res.deltas == [1.5, 1.5, 0.375] and res.iterations == 3
+    assert res.v.tolist() == [0.875, 0.0, 1.875, 1.96875]
+
+
+def test_planning_iteration_caps_are_the_documented_defaults():
+    """A caller who leaves the caps alone gets ValueError after 10^5 sweeps (iterative
+    evaluation, value iteration, truncated policy iteration) or 10^3 policies (policy
+    iteration). Running into them takes 10^5 sweeps, too slow for a unit test, so the
+    defaults are read off the signatures."""
+    caps = {
+        (policy_evaluation, "max_sweeps"): 100_000,
+        (value_iteration, "max_iterations"): 100_000,
+        (policy_iteration, "max_iterations"): 1_000,
+        (truncated_policy_iteration, "max_iterations"): 100_000,
+    }
+    for (fn, name), cap in caps.items():
+        assert inspect.signature(fn).parameters[name].default == cap, fn.__name__
 
 
 def test_planning_bad_inputs_name_the_problem():
@@ -724,3 +767,409 @@ def test_monte_carlo_bad_inputs_name_the_problem():
         mc_epsilon_greedy(TINY, 0.1, 5, 0)
     with pytest.raises(ValueError, match="length must be >= 1"):
         sample_episodes(TINY, pi, 5, 0)
+
+
+def _inverse_cdf(probs: np.ndarray, u: float) -> int:
+    """The first index i with u < p_0 + ... + p_i (the last index if rounding leaves none)."""
+    cdf = np.cumsum(probs)
+    return int(min(np.searchsorted(cdf, u, side="right"), len(probs) - 1))
+
+
+def test_sample_episodes_replay_the_seeded_draws():
+    """Episodes rebuilt in numpy from the same generator's float64 uniforms, in the documented
+    order: n start states s = floor(S u), then L x n action draws, then (random dynamics only)
+    L x n successor draws, each by inverse CDF. Deterministic dynamics (the 2 x 3 grid world)
+    draw no successors: the generator is left exactly after n + n L uniforms."""
+    n, L = 5, 4
+    pi = np.array([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+    g = gen(11)
+    ep = sample_episodes(TINY, t(pi), n, L, generator=g)
+    r = gen(11)
+    s = (torch.rand(n, generator=r, dtype=F64).numpy() * 3).astype(int)
+    u_a = torch.rand(n * L, generator=r, dtype=F64).numpy().reshape(L, n)
+    u_s = torch.rand(n * L, generator=r, dtype=F64).numpy().reshape(L, n)
+    for step in range(L):
+        a = np.array([_inverse_cdf(pi[s[i]], u_a[step, i]) for i in range(n)])
+        assert ep.states[:, step].tolist() == s.tolist()
+        assert ep.actions[:, step].tolist() == a.tolist()
+        np.testing.assert_array_equal(ep.rewards[:, step].numpy(), R_NP[s, a])
+        s = np.array([_inverse_cdf(P_NP[s[i], a[i]], u_s[step, i]) for i in range(n)])
+    assert torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=r))
+    # deterministic dynamics: successors looked up in the hand table, no draws for them
+    uniform = torch.full((6, 5), 0.2, dtype=F64)
+    g = gen(12)
+    ep = sample_episodes(SMALL.model(), uniform, n, L, generator=g)
+    r = gen(12)
+    s = (torch.rand(n, generator=r, dtype=F64).numpy() * 6).astype(int)
+    u_a = torch.rand(n * L, generator=r, dtype=F64).numpy().reshape(L, n)
+    for step in range(L):
+        a = [_inverse_cdf(np.full(5, 0.2), u) for u in u_a[step]]
+        assert ep.states[:, step].tolist() == s.tolist()
+        assert ep.actions[:, step].tolist() == a
+        assert ep.rewards[:, step].tolist() == [
+            SMALL_TABLE[si][ai][1] for si, ai in zip(s, a, strict=True)
+        ]
+        s = np.array([SMALL_TABLE[si][ai][0] for si, ai in zip(s, a, strict=True)])
+    assert torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=r))
+    # given starts: no start draw; the first action draws are made (and ignored)
+    g = gen(13)
+    ep = sample_episodes(
+        SMALL.model(),
+        uniform,
+        2,
+        1,
+        start_states=torch.tensor([5, 0]),
+        start_actions=torch.tensor([4, 1]),
+        generator=g,
+    )
+    assert ep.states.tolist() == [[5], [0]] and ep.actions.tolist() == [[4], [1]]
+    assert ep.rewards.tolist() == [[T], [F]]
+    r = gen(13)
+    torch.rand(2, generator=r, dtype=F64)
+    assert torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=r))
+
+
+def test_mc_evaluate_standard_error_of_two_returns_by_hand():
+    """ONE, policy 'always 0', L = 2, every visit, one episode from (0,0): returns
+    G_0 = 1 + 0.5 = 1.5 and G_1 = 1 on the pair (0,0): mean 1.25, unbiased variance
+    (0.25^2 + 0.25^2) / 1 = 0.125, se = sqrt(0.125 / 2) = 0.25; (0,1) unseen: count 0, se NaN."""
+    seed = next(s for s in range(100) if torch.rand(1, generator=gen(s), dtype=F64) < 0.5)
+    est = mc_evaluate(ONE, torch.tensor([0]), 1, 2, first_visit=False, generator=gen(seed))
+    assert est.counts.tolist() == [[2.0, 0.0]]
+    assert est.q.tolist() == [[1.25, 0.0]]
+    assert est.se[0, 0].item() == 0.25 and math.isnan(est.se[0, 1].item())
+
+
+def test_mc_results_follow_a_float32_mdp():
+    """A float32 MDP gives float32 values, counts and policies (MC Basic, ES, eps-greedy)."""
+    one32 = TabularMDP(ONE.P.float(), ONE.R.float(), 0.5)
+    basic = mc_basic(one32, 2, generator=gen(0))
+    es = mc_exploring_starts(one32, 20, 2, batch_size=10, generator=gen(0))
+    eg = mc_epsilon_greedy(one32, 0.2, 20, 2, batch_size=10, generator=gen(0))
+    for res in (basic, es, eg):
+        assert res.q.dtype == res.counts.dtype == res.policy.dtype == torch.float32
+    np.testing.assert_allclose(basic.q.numpy(), [[1.5, 0.7]], rtol=1e-6)
+    np.testing.assert_allclose(eg.policy.numpy(), [[0.9, 0.1]], rtol=1e-6)
+    est = mc_evaluate(one32, torch.tensor([0]), 10, 2, generator=gen(0))
+    assert est.q.dtype == est.se.dtype == torch.float32
+
+
+def test_mc_control_keeps_a_tied_action():
+    """Both actions of a one-state MDP earn 1, so returns of equal length tie. MC Basic (L = 3:
+    q = 1 + 0.5 + 0.25 for both) keeps the initial 'stay' (action 1) and stops after one
+    iteration; with L = 1 every return is 1, and MC ES and eps-greedy keep 'stay' too."""
+    tie = TabularMDP(torch.ones(1, 2, 1, dtype=F64), t([[1.0, 1.0]]), 0.5)
+    basic = mc_basic(tie, 3, generator=gen(0))
+    assert basic.iterations == 1 and basic.actions.tolist() == [1]
+    np.testing.assert_allclose(basic.q.numpy(), [[1.75, 1.75]], rtol=1e-14)
+    es = mc_exploring_starts(tie, 40, 1, batch_size=10, generator=gen(0))
+    assert es.actions.tolist() == [1] and es.policy.tolist() == [[0.0, 1.0]]
+    eg = mc_epsilon_greedy(tie, 0.5, 40, 1, batch_size=10, generator=gen(0))
+    assert eg.actions.tolist() == [1] and eg.policy.tolist() == [[0.25, 0.75]]
+
+
+def test_monte_carlo_messages_in_full():
+    """Anchored messages (the name and what came), checked through each public entry point."""
+    pi = t([[0.5, 0.5]] * 3)
+    with pytest.raises(
+        ValueError,
+        match=r"^start_actions must be an integer tensor of shape \(2,\), got torch.Size\(\[3\]\)$",
+    ):
+        sample_episodes(TINY, pi, 2, 2, start_actions=torch.tensor([0, 1, 1]))
+    with pytest.raises(
+        ValueError,
+        match=r"^start_states must be an integer tensor of shape \(2,\), got torch.Size\(\[2\]\)$",
+    ):
+        sample_episodes(TINY, pi, 2, 2, start_states=t([0.0, 1.0]))
+    with pytest.raises(
+        ValueError, match=r"^start_states must be an integer tensor of shape \(2,\), got \[0, 1\]$"
+    ):
+        sample_episodes(TINY, pi, 2, 2, start_states=[0, 1])
+    with pytest.raises(ValueError, match=r"^start_actions must lie in \[0, 1\]$"):
+        sample_episodes(TINY, pi, 2, 2, start_actions=torch.tensor([0, 2]))
+    with pytest.raises(TypeError, match=r"^generator must be a torch.Generator or None, got int$"):
+        sample_episodes(TINY, pi, 2, 2, generator=3)
+    with pytest.raises(ValueError, match=r"^n_episodes must be >= 1, got 0$"):
+        sample_episodes(TINY, pi, 0, 2)
+    with pytest.raises(ValueError, match=r"^length must be >= 1, got 0$"):
+        sample_episodes(TINY, pi, 2, 0)
+    with pytest.raises(ValueError, match=r"^horizon must be <= length=2, got 3$"):
+        mc_evaluate(TINY, pi, 5, 2, horizon=3)
+    with pytest.raises(ValueError, match=r"^horizon must be >= 1, got 0$"):
+        mc_evaluate(TINY, pi, 5, 2, horizon=0)
+    with pytest.raises(ValueError, match=r"^n_episodes must be >= 1, got 0$"):
+        mc_evaluate(TINY, pi, 0, 2)
+    with pytest.raises(ValueError, match=r"^length must be >= 1, got 0$"):
+        mc_evaluate(TINY, pi, 5, 0)
+    with pytest.raises(TypeError, match=r"^first_visit must be a bool, got NoneType None$"):
+        mc_evaluate(TINY, pi, 5, 2, first_visit=None)
+    with pytest.raises(ValueError, match=r"^episodes_per_pair must be >= 1, got 0$"):
+        mc_basic(TINY, 2, episodes_per_pair=0)
+    with pytest.raises(ValueError, match=r"^max_iterations must be >= 1, got 0$"):
+        mc_basic(TINY, 2, max_iterations=0)
+    with pytest.raises(
+        ValueError,
+        match=r"^policy0 must be an integer tensor of shape \(3,\), got torch.Size\(\[2\]\)$",
+    ):
+        mc_basic(TINY, 2, policy0=torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r"^epsilon must lie in \[0, 1\], got 2.0$"):
+        mc_epsilon_greedy(TINY, 2.0, 5, 2)
+    with pytest.raises(ValueError, match=r"^epsilon must lie in \[0, 1\], got -0.1$"):
+        epsilon_greedy_policy(torch.tensor([1]), 2, -0.1)
+    with pytest.raises(ValueError, match=r"^epsilon must lie in \[0, 1\], got 1.1$"):
+        epsilon_soft_mdp(TINY, 1.1)
+    kw = {"epsilon": 0.1, "exploring": True, "first_visit": True, "batch_size": 5}
+    for bad, error, message in [
+        ({"epsilon": 2.0}, ValueError, r"epsilon must lie in \[0, 1\], got 2.0"),
+        ({"exploring": 1}, TypeError, r"exploring must be a bool, got int 1"),
+        ({"first_visit": "yes"}, TypeError, r"first_visit must be a bool, got str 'yes'"),
+        ({"batch_size": 0}, ValueError, r"batch_size must be >= 1, got 0"),
+    ]:
+        with pytest.raises(error, match=f"^{message}$"):
+            mc_control(TINY, 5, 2, **(kw | bad))
+    with pytest.raises(ValueError, match=r"^n_episodes must be >= 1, got 0$"):
+        mc_control(TINY, 0, 2, **kw)
+    with pytest.raises(ValueError, match=r"^length must be >= 1, got 0$"):
+        mc_control(TINY, 5, 0, **kw)
+    with pytest.raises(ValueError, match=r"^batch_size must be >= 1, got 0$"):
+        mc_epsilon_greedy(TINY, 0.1, 5, 2, batch_size=0)
+    with pytest.raises(TypeError, match=r"^rewards must be a floating tensor of shape \(N, L\)$"):
+        discounted_returns(t([1.0, 2.0]), 0.5)
+    with pytest.raises(ValueError, match=r"^gamma must be a finite number in \[0, 1\], got -0.5$"):
+        discounted_returns(t([[1.0]]), -0.5)
+    with pytest.raises(ValueError, match=r"^horizon must be >= 1, got 0$"):
+        discounted_returns(t([[1.0]]), 0.5, 0)
+
+
+# ============================================================================ gridworld.py
+
+# A 2 x 3 world by hand: (1,2) forbidden, target (2,3), rewards -2 / -5 / 3 / 0.25.
+#   s0 (1,1)  s1 (1,2)=F  s2 (1,3)
+#   s3 (2,1)  s4 (2,2)    s5 (2,3)=T
+SMALL = GridWorld(
+    2,
+    3,
+    forbidden=[(1, 2)],
+    target=(2, 3),
+    r_boundary=-2,
+    r_forbidden=-5.0,
+    r_target=3.0,
+    r_other=0.25,
+    gamma=0.5,
+)
+B, F, T, O = -2.0, -5.0, 3.0, 0.25
+# (next state, reward) for up, right, down, left, stay (1.1)-(1.2), worked out on the picture
+SMALL_TABLE = [
+    [(0, B), (1, F), (3, O), (0, B), (0, O)],
+    [(1, B), (2, O), (4, O), (0, O), (1, F)],
+    [(2, B), (2, B), (5, T), (1, F), (2, O)],
+    [(0, O), (4, O), (3, B), (3, B), (3, O)],
+    [(1, F), (5, T), (4, B), (3, O), (4, O)],
+    [(2, O), (5, B), (5, B), (4, O), (5, T)],
+]
+
+
+def test_small_world_steps_and_model_by_hand():
+    """Both routes, transition and the tensor model, give the hand table of a 2 x 3 world
+    (more columns than rows; bouncing off the boundary beside the target costs r_boundary,
+    staying in the target earns r_target; the forbidden cell can be entered and stayed in)."""
+    assert SMALL.n_states == 6 and SMALL.n_actions == 5
+    assert [SMALL.cell(s) for s in range(6)] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
+    assert SMALL.state((2, 1)) == 3 and SMALL.state([1, 3]) == 2
+    mdp = SMALL.model()
+    assert mdp.P.dtype == F64 and mdp.R.dtype == F64 and mdp.gamma == 0.5
+    P = torch.zeros(6, 5, 6, dtype=F64)
+    R = torch.zeros(6, 5, dtype=F64)
+    for s, row in enumerate(SMALL_TABLE):
+        for a, (s2, r) in enumerate(row):
+            assert SMALL.transition(s, a) == (s2, r), (s, a)
+            P[s, a, s2], R[s, a] = 1.0, r
+    assert torch.equal(mdp.P, P) and torch.equal(mdp.R, R)
+    m32 = SMALL.model(dtype=torch.float32)
+    assert m32.P.dtype == m32.R.dtype == torch.float32
+    assert torch.equal(m32.R.double(), R) and torch.equal(m32.P.double(), P)
+    assert SMALL.as_grid(torch.arange(6)).tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_grid_world_normalises_its_configuration():
+    """Rewards become floats, cells tuples; forbidden cells are deduplicated and sorted; a list
+    is a cell too; the rewards map r -> alpha r + beta, the rest is kept."""
+    assert SMALL.r_boundary == -2.0 and isinstance(SMALL.r_boundary, float)
+    assert SMALL.forbidden == ((1, 2),)
+    w = GridWorld(3, 2, forbidden=[(3, 1), [1, 2], (3, 1)], target=[2, 2])
+    assert w.forbidden == ((1, 2), (3, 1)) and w.target == (2, 2)
+    assert (w.rows, w.columns, w.n_states) == (3, 2, 6)
+    assert GridWorld(1, 1, forbidden=(), target=(1, 1)).model().P.shape == (1, 5, 1)
+    numpy_ints = GridWorld(np.int64(2), np.int64(3), forbidden=(), target=(1, 1), gamma=0)
+    assert type(numpy_ints.rows) is int and type(numpy_ints.columns) is int
+    assert type(numpy_ints.gamma) is float and numpy_ints.gamma == 0.0
+    moved = SMALL.with_rewards(2.0, 1.0)
+    assert (moved.r_boundary, moved.r_forbidden, moved.r_target, moved.r_other) == (
+        -3.0,
+        -9.0,
+        7.0,
+        1.5,
+    )
+    assert (moved.rows, moved.columns, moved.forbidden, moved.target, moved.gamma) == (
+        2,
+        3,
+        ((1, 2),),
+        (2, 3),
+        0.5,
+    )
+
+
+def test_deterministic_policy_and_check_policy():
+    """One-hot rows; defaults: 5 actions, float64. check_policy turns an integer policy into
+    that one-hot in the MDP's dtype, and a float32 stochastic one into the MDP's dtype."""
+    pi = deterministic_policy(torch.tensor([4, 0, 2]))
+    assert pi.dtype == F64 and pi.tolist() == [
+        [0, 0, 0, 0, 1],
+        [1, 0, 0, 0, 0],
+        [0, 0, 1, 0, 0],
+    ]
+    assert deterministic_policy(torch.tensor([1]), 2, dtype=torch.float32).dtype == torch.float32
+    mdp32 = SMALL.model(dtype=torch.float32)
+    one_hot = check_policy(torch.tensor([4, 0, 1, 2, 3, 4]), mdp32)
+    assert one_hot.dtype == torch.float32 and one_hot.argmax(1).tolist() == [4, 0, 1, 2, 3, 4]
+    soft = check_policy(torch.full((3, 2), 0.5, dtype=torch.float32), TINY)
+    assert soft.dtype == F64 and soft.tolist() == [[0.5, 0.5]] * 3
+    # rows summing to 1 within 1e-6 pass
+    near = t([[0.5, 0.5 + 5e-7]] * 3)
+    assert torch.equal(check_policy(near, TINY), near)
+
+
+def test_grid_world_bad_inputs_name_the_problem():
+    """Full messages of every check in gridworld.py, with the bounds: cells 1..rows and
+    1..columns, states 0..S-1, actions 0..4."""
+    cases = [
+        ({"rows": 0}, ValueError, r"rows must be >= 1, got 0"),
+        ({"columns": 0}, ValueError, r"columns must be >= 1, got 0"),
+        (
+            {"forbidden": 5},
+            TypeError,
+            r"forbidden must be a sequence of \(row, column\) cells, got 5",
+        ),
+        (
+            {"forbidden": b"ab"},
+            TypeError,
+            r"forbidden must be a sequence of \(row, column\) cells, got b'ab'",
+        ),
+        (
+            {"forbidden": [(1, 6)]},
+            ValueError,
+            r"forbidden cell \(1, 6\) is not a cell of the 5x5 grid "
+            r"\(rows 1\.\.5, columns 1\.\.5, counted from 1 at the top left\)",
+        ),
+        (
+            {"target": (6, 1)},
+            ValueError,
+            r"target \(6, 1\) is not a cell of the 5x5 grid "
+            r"\(rows 1\.\.5, columns 1\.\.5, counted from 1 at the top left\)",
+        ),
+        (
+            {"target": (True, 1)},
+            TypeError,
+            r"target must be a \(row, column\) pair of ints, got \(True, 1\)",
+        ),
+        ({"target": "ab"}, TypeError, r"target must be a \(row, column\) pair of ints, got 'ab'"),
+        ({"target": (2, 2)}, ValueError, r"the target \(2, 2\) must not be a forbidden cell"),
+        ({"r_forbidden": "x"}, TypeError, r"r_forbidden must be a real number, got str 'x'"),
+        (
+            {"r_target": math.inf},
+            ValueError,
+            r"r_target must be a finite number in \(-inf, inf\), got inf",
+        ),
+        ({"gamma": 1.0}, ValueError, r"gamma must be a finite number in \[0, 1\), got 1\.0"),
+    ]
+    for kwargs, error, message in cases:
+        with pytest.raises(error, match=f"^{message}$"):
+            GridWorld(**kwargs)
+    assert GridWorld(target=(5, 5)).target == (5, 5)  # the last row and column are cells
+    w = GridWorld(2, 3, forbidden=(), target=(1, 1))
+    with pytest.raises(ValueError, match=r"^s must be a state in \[0, 5\], got 6$"):
+        w.cell(6)
+    with pytest.raises(ValueError, match=r"^s must be >= 0, got -1$"):
+        w.cell(-1)
+    with pytest.raises(ValueError, match=r"^a must be an action in \[0, 4\], got 5$"):
+        w.transition(0, 5)
+    with pytest.raises(ValueError, match=r"^a must be >= 0, got -1$"):
+        w.transition(0, -1)
+    with pytest.raises(ValueError, match=r"^values must be a tensor of shape \(6,\), got \(5,\)$"):
+        w.as_grid(torch.zeros(5))
+    with pytest.raises(ValueError, match=r"^values must be a tensor of shape \(6,\), got list$"):
+        w.as_grid([0.0] * 6)
+    with pytest.raises(
+        ValueError,
+        match=r"^cell \(3, 1\) is not a cell of the 2x3 grid \(rows 1\.\.2, columns 1\.\.3, "
+        r"counted from 1 at the top left\)$",
+    ):
+        w.state((3, 1))
+
+
+def test_check_mdp_and_check_policy_messages():
+    """Full messages of the model and policy checks; rows of P and of a policy must sum to 1
+    within 1e-6 and be >= 0 (a row (1.5, -0.5) sums to 1 and is still refused)."""
+    P, R = TINY.P, TINY.R
+    with pytest.raises(
+        TypeError, match=r"^mdp must be a TabularMDP \(GridWorld.model\(\)\), got str$"
+    ):
+        check_mdp("mdp")
+    for bad_P in (P[:, :, :2], P[0]):
+        with pytest.raises(
+            ValueError,
+            match=rf"^P must have shape \(S, A, S\), got {re.escape(str(tuple(bad_P.shape)))}$",
+        ):
+            check_mdp(TabularMDP(bad_P, R, 0.5))
+    with pytest.raises(ValueError, match=r"^R must have shape \(3, 2\) \(S, A\), got \(3, 3\)$"):
+        check_mdp(TabularMDP(P, torch.zeros(3, 3, dtype=F64), 0.5))
+    with pytest.raises(
+        TypeError, match=r"^P and R must be floating point, got torch.float64 and torch.int64$"
+    ):
+        check_mdp(TabularMDP(P, R.long(), 0.5))
+    with pytest.raises(
+        TypeError, match=r"^P and R must be floating point, got torch.int64 and torch.float64$"
+    ):
+        check_mdp(TabularMDP(P.long(), R, 0.5))
+    row = r"^every row P\[s, a, :\] must be a probability vector \(>= 0, sum 1\)$"
+    for bad in (t([[1.5, -0.5]]), t([[0.6, 0.401]])):
+        with pytest.raises(ValueError, match=row):
+            check_mdp(
+                TabularMDP(bad.reshape(1, 1, 2).expand(2, 1, 2), torch.zeros(2, 1, dtype=F64), 0.5)
+            )
+    ok = t([[0.5, 0.5 + 5e-7]]).reshape(1, 1, 2).expand(2, 1, 2)
+    assert check_mdp(TabularMDP(ok, torch.zeros(2, 1, dtype=F64), 0.0)).gamma == 0.0
+    with pytest.raises(ValueError, match=r"^gamma must be a finite number in \[0, 1\), got 1$"):
+        check_mdp(TabularMDP(P, R, 1))
+    with pytest.raises(
+        TypeError, match=r"^pi must be a torch.Tensor \(S, A\) or \(S,\), got list$"
+    ):
+        check_policy([0, 1, 0], TINY, "pi")
+    with pytest.raises(
+        TypeError, match=r"^policy must be a torch.Tensor \(S, A\) or \(S,\), got tuple$"
+    ):
+        check_policy((0, 1, 0), TINY)
+    with pytest.raises(ValueError, match=r"^an integer pi must have shape \(3,\), got \(2,\)$"):
+        check_policy(torch.tensor([0, 1]), TINY, "pi")
+    with pytest.raises(ValueError, match=r"^pi must have shape \(3, 2\), got \(3, 3\)$"):
+        check_policy(torch.full((3, 3), 1 / 3, dtype=F64), TINY, "pi")
+    for bad in (t([[1.5, -0.5]] * 3), t([[0.6, 0.401]] * 3)):
+        with pytest.raises(
+            ValueError, match=r"^each row of pi must be a probability vector \(>= 0, sum 1\)$"
+        ):
+            check_policy(bad, TINY, "pi")
+    with pytest.raises(
+        TypeError, match=r"^actions must be a 1-D integer tensor of action indices$"
+    ):
+        deterministic_policy(torch.zeros(2, 1, dtype=torch.long))
+    with pytest.raises(
+        TypeError, match=r"^actions must be a 1-D integer tensor of action indices$"
+    ):
+        deterministic_policy(t([0.0]))
+    with pytest.raises(ValueError, match=r"^n_actions must be >= 1, got 0$"):
+        deterministic_policy(torch.tensor([0]), 0)
+    with pytest.raises(ValueError, match=r"^actions must lie in \[0, 4\], got \[-1, 2\]$"):
+        deterministic_policy(torch.tensor([-1, 2]))
+    with pytest.raises(ValueError, match=r"^actions must lie in \[0, 2\], got \[3\]$"):
+        deterministic_policy(torch.tensor([3]), 3)
+    assert deterministic_policy(torch.zeros(0, dtype=torch.long)).shape == (0, 5)
