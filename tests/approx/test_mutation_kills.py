@@ -633,6 +633,129 @@ def test_least_squares_shape_and_dtype_errors():
         sgd_mean(X, torch.zeros(2, 3, dtype=F64), 0.1, 1)
 
 
+def test_sgd_input_errors_in_full():
+    """Every check names its argument and says what was expected and what came (X of 3 dims
+    or y of 2 dims fail even when the leading sizes agree)."""
+    X, y = small_data()
+    w0 = t64(0.0, 0.0)
+    cases = [
+        (
+            TypeError,
+            r"^X must be a torch.Tensor, got list$",
+            lambda: least_squares_loss([1.0], y, w0),
+        ),
+        (
+            TypeError,
+            r"^y must be a torch.Tensor, got list$",
+            lambda: least_squares_loss(X, [1.0], w0),
+        ),
+        (
+            ValueError,
+            r"^X must have at least 2 dimension\(s\), got shape \(3,\)$",
+            lambda: least_squares_loss(X[:, 0], y, w0),
+        ),
+        (
+            ValueError,
+            r"^X must be \(n, d\) and y \(n,\) with the same n, got \(3, 2, 1\) and \(3,\)$",
+            lambda: least_squares_loss(X[..., None], y, w0),
+        ),
+        (
+            ValueError,
+            r"^X must be \(n, d\) and y \(n,\) with the same n, got \(3, 2\) and \(3, 1\)$",
+            lambda: least_squares_loss(X, y[:, None], w0),
+        ),
+        (
+            TypeError,
+            r"^w must be a torch.Tensor, got float$",
+            lambda: least_squares_loss(X, y, 1.0),
+        ),
+        (
+            TypeError,
+            r"^data must be a torch.Tensor, got list$",
+            lambda: sgd_mean([[1.0]], torch.zeros(1, 2, dtype=F64), 0.1, 1),
+        ),
+        (
+            ValueError,
+            r"^data must have at least 2 dimension\(s\), got shape \(3,\)$",
+            lambda: sgd_mean(y, torch.zeros(1, 2, dtype=F64), 0.1, 1),
+        ),
+        (
+            ValueError,
+            r"^w1 must have last dimension d = 2, got shape \(2, 3\)$",
+            lambda: sgd_least_squares(X, y, torch.zeros(2, 3, dtype=F64), 0.1, 1),
+        ),
+        (
+            ValueError,
+            r"^w1 must have last dimension d = 2, got shape \(3,\)$",
+            lambda: sgd_least_squares_moments(X, y, torch.zeros(3, dtype=F64), 0.1, 1),
+        ),
+        (
+            ValueError,
+            r"^n_iter must be >= 0, got -1$",
+            lambda: sgd_least_squares_moments(X, y, w0, 0.1, -1),
+        ),
+        (
+            ValueError,
+            r"^w1 must have at least 2 dimension\(s\), got shape \(2,\)$",
+            lambda: minibatch_gd(lambda w, i: w, 5, w0, 0.1, 1),
+        ),
+        (  # BGD draws nothing, yet a wrong generator is still refused
+            TypeError,
+            r"^generator must be a torch.Generator or None, got int$",
+            lambda: sgd_least_squares(X, y, w0[None], 0.1, 1, batch_size=None, generator=3),
+        ),
+        (
+            TypeError,
+            r"^sample_grad must be callable, got int$",
+            lambda: minibatch_gd(3, 5, torch.zeros(3, 2, dtype=F64), 0.1, 1),
+        ),
+    ]
+    for exc, msg, call in cases:
+        with pytest.raises(exc, match=msg):
+            call()
+
+
+def test_minibatch_gd_builds_indices_and_iterates_on_w1s_device():
+    """On a second device (PyTorch's data-free "meta" device): the index tensors handed to
+    sample_grad (drawn or the full 0..n-1) and the iterate history live on w1's device,
+    while the draws come from the CPU generator."""
+    w1 = torch.zeros(3, 2, dtype=F64, device="meta")
+    devices = []
+
+    def grad(w, idx):
+        devices.append(idx.device.type)
+        return torch.zeros_like(w)
+
+    for batch_size in (2, None):
+        g = gen(3)
+        state = g.get_state()
+        out = minibatch_gd(grad, 5, w1, 0.1, 2, batch_size=batch_size, generator=g)
+        assert out.device.type == "meta" and out.shape == (3, 3, 2)
+        assert torch.equal(g.get_state(), state) == (batch_size is None)
+    assert devices == ["meta"] * 4
+
+
+@pytest.mark.gpu
+def test_minibatch_gd_with_a_cuda_generator_draws_on_cuda():
+    """A CUDA generator draws the indices on CUDA; a CUDA w1 gets a CUDA history."""
+    X, y = small_data()
+    w1 = t64(0.5, -0.5).expand(2, 2)
+    g = torch.Generator(device="cuda").manual_seed(1)
+    out = sgd_least_squares(X.cuda(), y.cuda(), w1.cuda(), 0.2, 3, generator=g)
+    assert out.device.type == "cuda"
+    g.manual_seed(1)
+    seen = []
+
+    def grad(w, idx):
+        seen.append(idx)
+        return torch.zeros_like(w)
+
+    minibatch_gd(grad, 3, w1.cuda(), 0.2, 1, generator=g)
+    g2 = torch.Generator(device="cuda").manual_seed(1)
+    ref = torch.randint(0, 3, (2, 1), generator=g2, device="cuda")
+    assert seen[0].device.type == "cuda" and torch.equal(seen[0], ref)
+
+
 # ---------------------------------------------------------------------------------------
 # ode.py
 # ---------------------------------------------------------------------------------------
