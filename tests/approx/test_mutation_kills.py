@@ -375,6 +375,91 @@ def test_dvoretzky_moments_two_steps_by_hand():
     assert dvoretzky_moments(0.5, 0.5, 0, 1.0, 0.0)[1].shape == (1,)
 
 
+def test_zero_noise_draws_nothing_from_the_generator():
+    """noise = 0 means exact values of g: no N(0, 0) draws, the generator state is untouched."""
+    g = gen(11)
+    state = g.get_state()
+    robbins_monro(PROBLEMS["linear"].g, t64(3.0, 2.0), 0.5, 3, noise=0.0, generator=g)
+    dvoretzky_process(0.5, 1.0, 3, t64(1.0), noise=0.0, generator=g)
+    assert torch.equal(g.get_state(), state)
+    gaussian_noise(0.1)(t64(0.0), g)  # a real draw does move it (the check can fail)
+    assert not torch.equal(g.get_state(), state)
+
+
+def test_rm_and_dvoretzky_error_messages_in_full():
+    """Each input check names the argument, what was expected and what came."""
+    lin = PROBLEMS["linear"].g
+    with pytest.raises(
+        TypeError, match=r"^g must be callable as g\(w\) -> tensor shaped like w, got float$"
+    ):
+        robbins_monro(3.0, t64(1.0), 1.0, 1)
+    with pytest.raises(TypeError, match=r"^w1 must be a torch.Tensor, got float$"):
+        robbins_monro(lin, 1.0, 1.0, 1)
+    with pytest.raises(
+        ValueError, match=r"^g\(w\) must return a tensor of shape \(2,\), got \(\)$"
+    ):
+        robbins_monro(lambda w: w.sum(), t64(1.0, 2.0), 1.0, 1)
+    with pytest.raises(
+        ValueError,
+        match=r"^the iterates overflowed \(inf/NaN\): g grows too fast for these step sizes; "
+        r"use smaller steps or a start closer to the root$",
+    ):
+        robbins_monro(lambda w: w**3, t64(10.0), 1.0, 8)
+    with pytest.raises(ValueError, match=r"^n_iter must be >= 0, got -2$"):
+        dvoretzky_process(0.5, 1.0, -2, t64(1.0))
+    with pytest.raises(TypeError, match=r"^generator must be a torch.Generator or None, got int$"):
+        dvoretzky_process(0.5, 1.0, 1, t64(1.0), noise=0.0, generator=3)
+    with pytest.raises(ValueError, match=r"^n_iter must be >= 0, got -1$"):
+        dvoretzky_moments(0.5, 0.5, -1, 1.0, 1.0)
+    with pytest.raises(TypeError, match=r"^delta1 must be a real number, got str 'a'$"):
+        dvoretzky_moments(0.5, 0.5, 1, "a", 1.0)
+
+
+def test_dvoretzky_scalar_start_and_float64_moments():
+    """A 0-d Delta_1 is one run; (4.2) is evaluated in float64: with alpha = 1/3 the mean
+    (2/3)^k and the variance 1, 1 + (2/3)^2 are not float32 numbers."""
+    d = dvoretzky_process(1 / 3, 1.0, 2, torch.tensor(1.0, dtype=F64), noise=0.0)
+    assert d.shape == (3,) and torch.allclose(d, t64(1.0, 2 / 3, 4 / 9), rtol=1e-15, atol=0)
+    mean, var = dvoretzky_moments(1 / 3, 1.0, 2, 1.0, 1.0)
+    assert mean.dtype == var.dtype == F64
+    assert torch.allclose(mean, t64(1.0, 2 / 3, 4 / 9), rtol=1e-15, atol=0)  # f32: ~1e-8 off
+    assert torch.allclose(var, t64(0.0, 1.0, 13 / 9), rtol=1e-15, atol=0)
+
+
+def test_dvoretzky_process_and_uniform_noise_follow_the_devices():
+    """On a second device (PyTorch's data-free "meta" device): the output of (4.1) lives on
+    Delta_1's device; uniform draws are made on the generator's device (the global CPU RNG
+    is left alone without a generator) and moved to w's device."""
+    d = dvoretzky_process(0.5, 1.0, 2, torch.zeros(3, dtype=F64, device="meta"), noise=0.0)
+    assert d.device.type == "meta" and d.shape == (3, 3)
+    w = torch.zeros(4, dtype=F64, device="meta")
+    cpu_state = torch.get_rng_state()
+    eta = uniform_noise(1.0)(w, None)
+    assert eta.device.type == "meta" and eta.shape == (4,)
+    assert torch.equal(torch.get_rng_state(), cpu_state)
+    g = gen(12)
+    state = g.get_state()
+    eta = uniform_noise(1.0)(w, g)
+    assert eta.device.type == "meta" and eta.shape == (4,)
+    assert not torch.equal(g.get_state(), state)  # the CPU generator made the draws
+
+
+@pytest.mark.gpu
+def test_rm_and_noise_live_on_the_iterates_device():
+    """CUDA w_1 with a CPU generator: the same draws as on the CPU, iterates on CUDA."""
+    w1 = t64(3.0, -1.0)
+    noises = (0.3, uniform_noise(0.5))
+    for noise in noises:
+        cpu = robbins_monro(PROBLEMS["tanh"].g, w1, 0.5, 3, noise=noise, generator=gen(1))
+        cuda = robbins_monro(PROBLEMS["tanh"].g, w1.cuda(), 0.5, 3, noise=noise, generator=gen(1))
+        assert cuda.device.type == "cuda"
+        assert torch.allclose(cuda.cpu(), cpu, rtol=1e-12)
+    eta = uniform_noise(0.5)(w1.cuda(), None)
+    assert eta.device.type == "cuda" and bool((eta.abs() <= 0.5).all())
+    d = dvoretzky_process(0.5, 1.0, 2, w1.cuda(), generator=gen(2))
+    assert d.device.type == "cuda"
+
+
 # ---------------------------------------------------------------------------------------
 # sgd.py
 # ---------------------------------------------------------------------------------------
@@ -546,6 +631,129 @@ def test_least_squares_shape_and_dtype_errors():
         least_squares_grad(X, y, t64(0.0))
     with pytest.raises(ValueError, match="^w1 must have last dimension"):
         sgd_mean(X, torch.zeros(2, 3, dtype=F64), 0.1, 1)
+
+
+def test_sgd_input_errors_in_full():
+    """Every check names its argument and says what was expected and what came (X of 3 dims
+    or y of 2 dims fail even when the leading sizes agree)."""
+    X, y = small_data()
+    w0 = t64(0.0, 0.0)
+    cases = [
+        (
+            TypeError,
+            r"^X must be a torch.Tensor, got list$",
+            lambda: least_squares_loss([1.0], y, w0),
+        ),
+        (
+            TypeError,
+            r"^y must be a torch.Tensor, got list$",
+            lambda: least_squares_loss(X, [1.0], w0),
+        ),
+        (
+            ValueError,
+            r"^X must have at least 2 dimension\(s\), got shape \(3,\)$",
+            lambda: least_squares_loss(X[:, 0], y, w0),
+        ),
+        (
+            ValueError,
+            r"^X must be \(n, d\) and y \(n,\) with the same n, got \(3, 2, 1\) and \(3,\)$",
+            lambda: least_squares_loss(X[..., None], y, w0),
+        ),
+        (
+            ValueError,
+            r"^X must be \(n, d\) and y \(n,\) with the same n, got \(3, 2\) and \(3, 1\)$",
+            lambda: least_squares_loss(X, y[:, None], w0),
+        ),
+        (
+            TypeError,
+            r"^w must be a torch.Tensor, got float$",
+            lambda: least_squares_loss(X, y, 1.0),
+        ),
+        (
+            TypeError,
+            r"^data must be a torch.Tensor, got list$",
+            lambda: sgd_mean([[1.0]], torch.zeros(1, 2, dtype=F64), 0.1, 1),
+        ),
+        (
+            ValueError,
+            r"^data must have at least 2 dimension\(s\), got shape \(3,\)$",
+            lambda: sgd_mean(y, torch.zeros(1, 2, dtype=F64), 0.1, 1),
+        ),
+        (
+            ValueError,
+            r"^w1 must have last dimension d = 2, got shape \(2, 3\)$",
+            lambda: sgd_least_squares(X, y, torch.zeros(2, 3, dtype=F64), 0.1, 1),
+        ),
+        (
+            ValueError,
+            r"^w1 must have last dimension d = 2, got shape \(3,\)$",
+            lambda: sgd_least_squares_moments(X, y, torch.zeros(3, dtype=F64), 0.1, 1),
+        ),
+        (
+            ValueError,
+            r"^n_iter must be >= 0, got -1$",
+            lambda: sgd_least_squares_moments(X, y, w0, 0.1, -1),
+        ),
+        (
+            ValueError,
+            r"^w1 must have at least 2 dimension\(s\), got shape \(2,\)$",
+            lambda: minibatch_gd(lambda w, i: w, 5, w0, 0.1, 1),
+        ),
+        (  # BGD draws nothing, yet a wrong generator is still refused
+            TypeError,
+            r"^generator must be a torch.Generator or None, got int$",
+            lambda: sgd_least_squares(X, y, w0[None], 0.1, 1, batch_size=None, generator=3),
+        ),
+        (
+            TypeError,
+            r"^sample_grad must be callable, got int$",
+            lambda: minibatch_gd(3, 5, torch.zeros(3, 2, dtype=F64), 0.1, 1),
+        ),
+    ]
+    for exc, msg, call in cases:
+        with pytest.raises(exc, match=msg):
+            call()
+
+
+def test_minibatch_gd_builds_indices_and_iterates_on_w1s_device():
+    """On a second device (PyTorch's data-free "meta" device): the index tensors handed to
+    sample_grad (drawn or the full 0..n-1) and the iterate history live on w1's device,
+    while the draws come from the CPU generator."""
+    w1 = torch.zeros(3, 2, dtype=F64, device="meta")
+    devices = []
+
+    def grad(w, idx):
+        devices.append(idx.device.type)
+        return torch.zeros_like(w)
+
+    for batch_size in (2, None):
+        g = gen(3)
+        state = g.get_state()
+        out = minibatch_gd(grad, 5, w1, 0.1, 2, batch_size=batch_size, generator=g)
+        assert out.device.type == "meta" and out.shape == (3, 3, 2)
+        assert torch.equal(g.get_state(), state) == (batch_size is None)
+    assert devices == ["meta"] * 4
+
+
+@pytest.mark.gpu
+def test_minibatch_gd_with_a_cuda_generator_draws_on_cuda():
+    """A CUDA generator draws the indices on CUDA; a CUDA w1 gets a CUDA history."""
+    X, y = small_data()
+    w1 = t64(0.5, -0.5).expand(2, 2)
+    g = torch.Generator(device="cuda").manual_seed(1)
+    out = sgd_least_squares(X.cuda(), y.cuda(), w1.cuda(), 0.2, 3, generator=g)
+    assert out.device.type == "cuda"
+    g.manual_seed(1)
+    seen = []
+
+    def grad(w, idx):
+        seen.append(idx)
+        return torch.zeros_like(w)
+
+    minibatch_gd(grad, 3, w1.cuda(), 0.2, 1, generator=g)
+    g2 = torch.Generator(device="cuda").manual_seed(1)
+    ref = torch.randint(0, 3, (2, 1), generator=g2, device="cuda")
+    assert seen[0].device.type == "cuda" and torch.equal(seen[0], ref)
 
 
 # ---------------------------------------------------------------------------------------

@@ -276,6 +276,146 @@ def test_grid_classify_named_cases_and_errors():
         grid_classify(QuadraticForm(diag(1.0, 1.0, 1.0)), 1.0)
 
 
+def test_polynomial_value_refuses_complex_entries():
+    """The plain-Python route reads real numbers only: a complex a_ij, b_k or x_i raises
+    instead of silently dropping its imaginary part."""
+    a, b, x = [[1.0, 0.0], [0.0, 1.0]], [1.0, 0.0], [0.5, 2.0]
+    assert polynomial_value(a, b, 0.0, x) == 0.25 + 4.0 + 0.5
+    for args in (([[1j, 0.0], [0.0, 1.0]], b, x), (a, [1j, 0.0], x), (a, b, [1j, 2.0])):
+        with pytest.raises(TypeError):
+            polynomial_value(args[0], args[1], 0.0, args[2])
+
+
+def test_none_still_reports_the_null_space_and_the_eigen_decomposition():
+    """With no stationary point the eigenvalues, eigenvectors and null(A) are still given:
+    A = 0 (null(A) = R²) and A = diag(1, 0) with b ∉ range(A) (null(A) = span e₂)."""
+    for A, b, null_dim in ((diag(0.0, 0.0), [0.0, 1.0], 2), (diag(1.0, 0.0), [0.0, 1.0], 1)):
+        st = QuadraticForm(A, b).stationary()
+        lam, V = np.linalg.eigh(A.numpy())
+        assert st.kind == "none"
+        assert np.allclose(st.eigenvalues.numpy(), lam, atol=0)
+        assert np.allclose(np.abs(st.eigenvectors.numpy()), np.abs(V), atol=0)
+        D = st.directions.numpy()
+        assert D.shape == (2, null_dim) and np.allclose(A.numpy() @ D, 0.0, atol=0)
+        assert np.allclose(D.T @ D, np.eye(null_dim), atol=1e-15)
+
+
+def test_conversion_messages_and_float64_default():
+    """as_vector names the argument in every refusal; a non-tensor x is refused by name;
+    a float32 NumPy array with dtype=None becomes float64 (like lists and integers)."""
+    like = torch.zeros(2, dtype=F64)
+    with pytest.raises(TypeError, match=r"^b must hold real numbers, got list$"):
+        as_vector(["x", "y"], "b", 2, like)
+    with pytest.raises(TypeError, match=r"^b must be real, got complex values$"):
+        as_vector([1j, 0.0], "b", 2, like)
+    with pytest.raises(
+        ValueError, match=r"^A must be a square \(n, n\) matrix with n >= 1, got shape \(2, 3\)$"
+    ):
+        QuadraticForm(torch.zeros(2, 3, dtype=F64))
+    with pytest.raises(TypeError, match=r"^c must be a real number, got str '1'$"):
+        QuadraticForm(diag(1.0, 1.0), None, "1")
+    with pytest.raises(TypeError, match=r"^x must be a torch.Tensor, got list$"):
+        QuadraticForm(diag(1.0, 1.0)).value([0.0, 0.0])
+    f = QuadraticForm.from_coefficients(np.eye(2, dtype=np.float32), [0, 0], 0.0, dtype=None)
+    assert f.dtype == F64
+
+
+def test_half_form_and_singular_messages_in_full():
+    """The error messages of from_half_form, stationary_point and completed_square, whole."""
+    with pytest.raises(
+        ValueError, match=r"^Q must be a square \(n, n\) matrix with n >= 1, got shape \(2, 3\)$"
+    ):
+        QuadraticForm.from_half_form(torch.zeros(2, 3, dtype=F64), [1.0, 2.0])
+    with pytest.raises(
+        ValueError,
+        match=r"^A is singular \(stationary set: valley, dimension 1\); "
+        r"x\* = -½A⁻¹b needs an invertible A$",
+    ):
+        QuadraticForm(diag(1.0, 0.0)).stationary_point()
+    with pytest.raises(
+        ValueError,
+        match=r"^f has no stationary point \(b is not in the range of A\): no square$",
+    ):
+        QuadraticForm(diag(1.0, 0.0), [0.0, 1.0]).completed_square(t64(0.0, 0.0))
+
+
+def test_completed_square_on_one_point_and_a_3d_batch():
+    """(3.2) for x of shape (n,) and (2, 2, n): the square sums over the last axis only."""
+    f = QuadraticForm(t64(2.0, 1.0, 1.0, 3.0).reshape(2, 2), [1.0, -1.0], 0.5)
+    x = torch.randn(2, 2, 2, dtype=F64, generator=gen(4))
+    assert torch.allclose(f.completed_square(x), f.value(x), rtol=1e-13)
+    # by hand at x = 0: f(0) = c = 0.5
+    assert math.isclose(float(f.completed_square(t64(0.0, 0.0))), 0.5, rel_tol=1e-14)
+
+
+def _saddle_at(a, b):
+    """(x - a)(y - b) = xy - b x - a y + ab: A = [[0, ½], [½, 0]], ∇f = (y - b, x - a)."""
+    return QuadraticForm(t64(0.0, 0.5, 0.5, 0.0).reshape(2, 2), [-b, -a], a * b)
+
+
+def _valley_at(a, axis):
+    """(x_axis - a)²: ∇f = 2 (x_axis - a) e_axis, the stationary line x_axis = a."""
+    d = [0.0, 0.0]
+    d[axis] = 1.0
+    b = [0.0, 0.0]
+    b[axis] = -2 * a
+    return QuadraticForm(diag(*d), b, a * a)
+
+
+def test_grid_classify_none_threshold_is_the_hessian_bound_h():
+    """|∇f| at the interior node nearest to x* is at most ‖Hδ‖ with |δ_i| <= h/2, below the
+    bound (max|H_ii| + |H_12|) h the code allows (h = 0.01 on the default 201-node grid of
+    [-1, 1]). A stationary set 0.93 h beyond the last interior node (0.99) is still found;
+    1.05 h beyond it is "none". The cases load each second difference (H_12 for the saddle,
+    H_11 / H_22 for the valleys) and sit at either edge, so the bound and the interior
+    slice both count. On a 202-node grid (no node on y = 0, h = 2/201) the 0.93 h case has
+    |∇f| = sqrt(0.00925² + 0.004975²) > 2/201, so the default grid size matters too."""
+    inside, outside = 0.99 + 0.0093, 0.99 + 0.0105
+    for a, kind in ((inside, "saddle"), (outside, "none")):
+        assert grid_classify(_saddle_at(a, 0.0), 1.0) == kind
+        assert grid_classify(_saddle_at(0.0, a), 1.0) == kind
+    for a, kind in ((inside, "valley"), (outside, "none")):
+        assert grid_classify(_valley_at(a, 0), 1.0) == kind
+        assert grid_classify(_valley_at(a, 1), 1.0) == kind
+    assert grid_classify(_saddle_at(inside, 0.0), 1.0, n_grid=202) == "none"
+
+
+def test_grid_classify_elongated_minimum_is_a_point():
+    """f = x² + 100 y²: the near-optimal set {f < 10⁻³ · 101} is |x| < 0.318, |y| < 0.0318
+    on [-1, 1]², a box of diagonal about 0.64 < radius 1: a minimum, not a valley."""
+    assert grid_classify(QuadraticForm(diag(1.0, 100.0)), 1.0) == "minimum"
+    assert grid_classify(QuadraticForm(diag(1.0, 0.0)), 1.0) == "valley"
+
+
+def test_grid_classify_constant_tolerance_and_float32():
+    """ "constant" when the grid's value span is at most 1e-12 (1 + |mean f|): f = b x on
+    [-1, 1] spans 2|b|; f = 10⁶ + b x has mean 10⁶ and a tolerance of about 10⁻⁶."""
+
+    def line(b, c=0.0):
+        return QuadraticForm(torch.zeros(2, 2, dtype=F64), [b, 0.0], c)
+
+    assert grid_classify(line(0.4e-12), 1.0) == "constant"  # span 0.8e-12
+    assert grid_classify(line(0.6e-12), 1.0) == "none"  # span 1.2e-12
+    assert grid_classify(line(0.1), 1.0) == "none"
+    assert grid_classify(line(1e-7, 1e6), 1.0) == "constant"  # span 2e-7 <= 1e-6
+    assert grid_classify(line(1e-5, 1e6), 1.0) == "none"  # span 2e-5
+    # a float32 form is evaluated on float32 points
+    assert grid_classify(QuadraticForm(torch.eye(2), [0.2, 0.0]), 1.0) == "minimum"
+
+
+@pytest.mark.gpu
+def test_forms_built_and_classified_on_cuda():
+    """from_coefficients(device=) allocates there; grid_classify evaluates on the form's device."""
+    f = QuadraticForm.from_coefficients([[1.0, 0.0], [0.0, 2.0]], [0.2, 0.0], 1.0, device="cuda")
+    assert f.device.type == "cuda" and f.A.device.type == "cuda" and f.b.device.type == "cuda"
+    g = QuadraticForm(torch.eye(2, dtype=F64, device="cuda"), np.array([1.0, 2.0]))
+    assert g.b.device.type == "cuda"
+    assert QuadraticForm(torch.eye(2, device="cuda")).b.device.type == "cuda"  # b = 0
+    h = QuadraticForm.from_coefficients(torch.eye(2, dtype=F64, device="cuda"), [0, 0], 0.0)
+    assert h.device.type == "cuda"  # device=None keeps a tensor's own device
+    assert grid_classify(f, 2.0) == "minimum"
+
+
 # ---------------------------------------------------------------------------------------
 # optim.py: rates and parameters
 # ---------------------------------------------------------------------------------------
@@ -368,6 +508,38 @@ def test_random_spd_spectrum_by_hand_and_seeding():
         random_spd(3, 2.0, spectrum="x")
     with pytest.raises(TypeError, match="generator must be a torch.Generator"):
         random_spd(3, 2.0, generator=1)
+
+
+def test_random_spd_interior_eigenvalues_in_float64_and_device_checks():
+    """Interior eigenvalues that float32 cannot hold: geometric κ = 10, n = 3 gives 1, √10, 10;
+    uniform κ = 2, n = 4 gives 1, 4/3, 5/3, 2. device= is honoured (PyTorch's data-free
+    "meta" device stands in for a second device), checked, and must match the generator's."""
+    _, mu = random_spd(3, 10.0, generator=gen(1))
+    assert torch.allclose(mu, t64(1.0, math.sqrt(10.0), 10.0), rtol=1e-15, atol=0)
+    _, mu = random_spd(4, 2.0, spectrum="uniform", generator=gen(1))
+    assert torch.allclose(mu, t64(1.0, 4 / 3, 5 / 3, 2.0), rtol=1e-15, atol=0)
+    H, mu = random_spd(3, 10.0, device="meta")
+    assert (H.device.type, mu.device.type, H.shape) == ("meta", "meta", (3, 3))
+    with pytest.raises(ValueError, match=r"^device='bogus' is not a device name \("):
+        random_spd(3, 10.0, device="bogus")
+    with pytest.raises(
+        ValueError,
+        match=r"^generator lives on cpu but device=meta was requested; "
+        r"create the generator on the same device$",
+    ):
+        random_spd(3, 10.0, generator=gen(1), device="meta")
+
+
+def test_measured_rate_messages_in_full():
+    """The window error names the indices and the length; the positivity error is whole."""
+    with pytest.raises(
+        ValueError, match=r"^the window needs at least 2 steps, got indices 1\.\.2 of 3$"
+    ):
+        measured_rate([4.0, 2.0, 1.0])
+    with pytest.raises(
+        ValueError, match=r"^errors in the window must be positive and finite \(no exact 0\)$"
+    ):
+        measured_rate([1.0, 1.0, 1.0, 0.0])
 
 
 # ---------------------------------------------------------------------------------------
