@@ -20,6 +20,7 @@ with them counted as killed. Usage::
     python scripts/mutation.py --module randomwalk/genfun.py     # one module
     python scripts/mutation.py --max-children 2 --fail-under 90
     python scripts/mutation.py --module randomwalk/genfun.py --resume   # after adding tests
+    python scripts/mutation.py --report              # the table of the existing scratch runs
 
 ``--resume`` keeps a module's earlier scratch run: it refreshes the package and the tests
 in it, tests every mutant without a result (new or changed functions), then re-tests only
@@ -269,8 +270,7 @@ def run_module(
 ) -> ModuleResult:
     """Mutate one module in its scratch copy and read back the status of every mutant."""
     scratch = prepare_scratch(module, tests, resume)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the mutants import
-    env.update(WORKER_ENV)
+    env = worker_env()
     print(f"== {module}: mutmut in {scratch.relative_to(ROOT)} with {tests}", flush=True)
     start = time.monotonic()
     workers = ["--max-children", str(max_children)]
@@ -281,7 +281,19 @@ def run_module(
     survivors = sorted(name for name, status in earlier.items() if status not in DETECTED)
     if survivors:  # named mutants are re-tested even though they have a result
         run_mutmut(scratch, env, module, [*workers, *survivors])
-    seconds = time.monotonic() - start
+    return module_result(module, scratch, env, equivalents, time.monotonic() - start)
+
+
+def worker_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the mutants import
+    env.update(WORKER_ENV)
+    return env
+
+
+def module_result(
+    module: str, scratch: Path, env: dict[str, str], equivalents: dict[str, str], seconds: float
+) -> ModuleResult:
+    """The status of every mutant of a module's scratch run, and its listed equivalents."""
     statuses = read_statuses(scratch, env, module)
     prefix = f"{PACKAGE}.{module_slug(module)}."
     mine = {name for name in equivalents if name.startswith(prefix)}
@@ -332,13 +344,27 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the earlier run's results; re-test only its survivors and new mutants",
     )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="run nothing: print the table of the modules' existing scratch runs",
+    )
     args = parser.parse_args(argv)
     if args.max_children < 1:
         parser.error(f"--max-children must be >= 1, got {args.max_children}")
     equivalents = read_equivalents()
     results = []
     for module in args.module or list(MODULES):
-        result = run_module(module, MODULES[module], args.max_children, equivalents, args.resume)
+        if args.report:
+            scratch = SCRATCH / module_slug(module)
+            if not (scratch / "mutants").is_dir():
+                print(f"== {module}: no scratch run in {scratch.relative_to(ROOT)}", flush=True)
+                continue
+            result = module_result(module, scratch, worker_env(), equivalents, 0.0)
+        else:
+            result = run_module(
+                module, MODULES[module], args.max_children, equivalents, args.resume
+            )
         print(
             f"   {result.total} mutants in {result.seconds:.0f} s; score {result.score():.1f} %",
             flush=True,
