@@ -193,7 +193,8 @@ def mutmut_section(module: str, tests: str) -> str:
 
 
 def preload_block() -> str:
-    """Lines for the scratch conftest that import :data:`PRELOAD` (the ones installed)."""
+    """Lines for the scratch conftest: import :data:`PRELOAD` (the ones installed), and a
+    Hypothesis profile that draws the same examples for every mutant and keeps no database."""
     return (
         "\n\n# added by scripts/mutation.py: modules the tests import lazily, loaded once\n"
         "import importlib.util as _util\n"
@@ -201,6 +202,12 @@ def preload_block() -> str:
         f"for _name in {PRELOAD!r}:\n"
         "    if _util.find_spec(_name.split('.')[0]) is not None:\n"
         "        _importlib.import_module(_name)\n"
+        "\n# the same Hypothesis examples for every mutant, and no example database carried\n"
+        "# from one mutant's failure into the next mutant's run\n"
+        "if _util.find_spec('hypothesis') is not None:\n"
+        "    from hypothesis import settings as _settings\n\n"
+        "    _settings.register_profile('mutation', database=None, derandomize=True)\n"
+        "    _settings.load_profile('mutation')\n"
     )
 
 
