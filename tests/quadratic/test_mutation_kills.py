@@ -23,6 +23,7 @@ from course_lib.quadratic import (
     cg_error_bound,
     conjugate_gradient,
     conjugate_gradient_iterates,
+    gaussian_log_density_form,
     gd_optimal_step,
     gd_rate,
     gd_rate_for_step,
@@ -34,6 +35,7 @@ from course_lib.quadratic import (
     heavy_ball_parameters,
     heavy_ball_rate,
     heavy_ball_rate_for,
+    least_squares_form,
     measured_rate,
     newton,
     polynomial_value,
@@ -512,8 +514,9 @@ def test_random_spd_spectrum_by_hand_and_seeding():
 
 def test_random_spd_interior_eigenvalues_in_float64_and_device_checks():
     """Interior eigenvalues that float32 cannot hold: geometric κ = 10, n = 3 gives 1, √10, 10;
-    uniform κ = 2, n = 4 gives 1, 4/3, 5/3, 2. device= is honoured (PyTorch's data-free
-    "meta" device stands in for a second device), checked, and must match the generator's."""
+    uniform κ = 2, n = 4 gives 1, 4/3, 5/3, 2. device= is honoured, checked and must match
+    the generator's (PyTorch's data-free "meta" device stands in for a second device; its
+    first use imports torch's decompositions, which a full test run has loaded already)."""
     _, mu = random_spd(3, 10.0, generator=gen(1))
     assert torch.allclose(mu, t64(1.0, math.sqrt(10.0), 10.0), rtol=1e-15, atol=0)
     _, mu = random_spd(4, 2.0, spectrum="uniform", generator=gen(1))
@@ -528,6 +531,14 @@ def test_random_spd_interior_eigenvalues_in_float64_and_device_checks():
         r"create the generator on the same device$",
     ):
         random_spd(3, 10.0, generator=gen(1), device="meta")
+
+
+@pytest.mark.gpu
+def test_random_spd_on_the_requested_device():
+    """device="cuda": the draws, the eigenvalues and the matrix are all on CUDA."""
+    H, mu = random_spd(3, 10.0, device="cuda")
+    assert H.device.type == "cuda" and mu.device.type == "cuda"
+    assert torch.allclose(torch.linalg.eigvalsh(H).cpu(), mu.cpu(), rtol=1e-12)
 
 
 def test_measured_rate_messages_in_full():
@@ -658,3 +669,87 @@ def test_optimiser_argument_errors():
         conjugate_gradient(f, torch.zeros(3, dtype=F64), 1)
     with pytest.raises(ValueError, match="^n_steps must be >= 0"):
         conjugate_gradient(f, t64(1.0, 1.0), -1)
+
+
+def test_heavy_ball_rate_for_reads_a_list_of_mu_in_float64():
+    """β = 0 leaves T_μ = [[1 - αμ, 0], [1, 0]] with eigenvalues 1 - αμ and 0: for α = 0.1,
+    μ = 1/3 the rate is 1 - 1/30, to float64 precision (a float32 μ would be off by ~1e-8)."""
+    assert math.isclose(heavy_ball_rate_for(0.1, 0.0, [1 / 3]), 1 - 0.1 / 3, rel_tol=1e-15)
+
+
+def test_heavy_ball_steps_and_semidefinite_cg_messages():
+    """n_steps is named in heavy ball's error; CG refuses a merely semi-definite Hessian."""
+    f = _form()
+    with pytest.raises(ValueError, match=r"^n_steps must be >= 0, got -1$"):
+        heavy_ball(f, t64(0.0, 0.0), 0.1, 0.5, -1)
+    with pytest.raises(TypeError, match=r"^x0 must be a torch.Tensor, got list$"):
+        gradient_descent(f, [0.0, 0.0], 0.1, 1)
+    with pytest.raises(
+        ValueError,
+        match=r"^conjugate gradients needs a positive definite Hessian, "
+        r"got smallest eigenvalue 0$",
+    ):
+        conjugate_gradient(QuadraticForm(diag(1.0, 0.0)), t64(0.0, 0.0), 2)
+
+
+# ---------------------------------------------------------------------------------------
+# bridges.py
+# ---------------------------------------------------------------------------------------
+def test_gaussian_and_least_squares_coefficients_by_hand():
+    """(9.1) for N(1, 4) in one variable: A = -1/8, b = 1/4, c = -1/8 - ½ log(8π);
+    (9.2) for X = (1, 2)ᵀ, y = (1, 3): A = 5, b = -2 (1 + 6) = -14, c = 1 + 9 = 10."""
+    f = gaussian_log_density_form(t64(1.0), t64(4.0).reshape(1, 1))
+    assert torch.allclose(f.A, t64(-1 / 8).reshape(1, 1), rtol=1e-15)
+    assert torch.allclose(f.b, t64(1 / 4), rtol=1e-15)
+    assert math.isclose(f.c, -1 / 8 - 0.5 * math.log(8 * math.pi), rel_tol=1e-15)
+    g = least_squares_form(t64(1.0, 2.0).reshape(2, 1), t64(1.0, 3.0))
+    assert torch.equal(g.A, t64(5.0).reshape(1, 1)) and torch.equal(g.b, t64(-14.0))
+    assert g.c == 10.0
+
+
+def test_bridge_errors_in_full():
+    """The checks of both bridges name the argument, the expected and the given shape."""
+    X, y = torch.ones(4, 2, dtype=F64), torch.ones(4, dtype=F64)
+    cov = torch.eye(3, dtype=F64)
+    cases = [
+        (
+            ValueError,
+            r"^cov must be a square \(n, n\) matrix with n >= 1, got shape \(2, 3\)$",
+            lambda: gaussian_log_density_form(t64(0.0, 0.0), torch.ones(2, 3, dtype=F64)),
+        ),
+        (
+            ValueError,
+            r"^mean must have shape \(3,\) to match A, got \(2,\)$",
+            lambda: gaussian_log_density_form(t64(0.0, 0.0), cov),
+        ),
+        (
+            ValueError,
+            r"^cov must be symmetric positive definite \(its Cholesky factor failed\)$",
+            lambda: gaussian_log_density_form(t64(0.0, 0.0, 0.0), diag(1.0, 0.0, 1.0)),
+        ),
+        (TypeError, r"^X must be a torch.Tensor, got list$", lambda: least_squares_form([1.0], y)),
+        (
+            ValueError,
+            r"^X must have at least 2 dimension\(s\), got shape \(4,\)$",
+            lambda: least_squares_form(y, y),
+        ),
+        (
+            ValueError,
+            r"^X must be a matrix \(N, d\), got shape \(1, 4, 2\)$",
+            lambda: least_squares_form(X[None], y),
+        ),
+        (TypeError, r"^y must be a torch.Tensor, got list$", lambda: least_squares_form(X, [1.0])),
+        (
+            ValueError,
+            r"^y must have at least 1 dimension\(s\), got shape \(\)$",
+            lambda: least_squares_form(X, y[0]),
+        ),
+        (
+            ValueError,
+            r"^y must have shape \(4,\) to match X, got \(4, 1\)$",
+            lambda: least_squares_form(X, y[:, None]),
+        ),
+    ]
+    for exc, msg, call in cases:
+        with pytest.raises(exc, match=msg):
+            call()
