@@ -951,7 +951,8 @@ def test_mc_evaluate_starts_are_the_drawn_pairs():
     """mc_evaluate draws n uniforms u first and starts episode i from the pair
     floor(S A u_i) = s * A + a (replayed from the same seed); then the episodes' own draws
     (n L actions, n L successors on TINY). With L = 1 each episode has one first visit: the
-    counts are the histogram of the drawn pairs and q = R on every pair seen."""
+    counts are the histogram of the drawn pairs and q = R on every pair seen (also for MC
+    Exploring Starts, and for a pair seen once)."""
     n = 40
     pi = t([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
     g = gen(21)
@@ -963,6 +964,17 @@ def test_mc_evaluate_starts_are_the_drawn_pairs():
     np.testing.assert_array_equal(est.q.numpy(), np.where(counts > 0, R_NP, 0.0))
     torch.rand(2 * n, generator=r, dtype=F64)
     assert torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=r))
+    # MC Exploring Starts draws its start pairs the same way, batch by batch
+    es = mc_exploring_starts(TINY, n, 1, batch_size=n, generator=gen(22))
+    pairs = (torch.rand(n, generator=gen(22), dtype=F64).numpy() * 6).astype(int)
+    counts = np.bincount(pairs, minlength=6).reshape(3, 2)
+    assert es.counts.numpy().tolist() == counts.tolist()
+    np.testing.assert_array_equal(es.q.numpy(), np.where(counts > 0, R_NP, 0.0))
+    # a pair with a single return has that return as its mean
+    single = mc_exploring_starts(TINY, 1, 1, generator=gen(23))
+    seen = single.counts.numpy() > 0
+    assert single.counts.numpy()[seen].tolist() == [1.0]
+    assert single.q.numpy()[seen].tolist() == R_NP[seen].tolist()
 
 
 def test_mc_basic_stops_at_its_default_cap_when_the_policy_cycles():
@@ -1005,6 +1017,31 @@ def test_monte_carlo_checks_come_before_any_work():
         mc_evaluate(TINY, "no policy", 0, 2)
     with pytest.raises(ValueError, match=r"^length must be >= 1, got 0$"):
         mc_control(TINY, 5, 0, epsilon=0.1, exploring=True, first_visit=True, batch_size=0)
+
+
+@pytest.mark.gpu
+def test_monte_carlo_on_cuda_matches_cpu():
+    """Device placement: an MDP on CUDA driven by a CPU generator gives the CPU run's numbers,
+    with every result tensor on CUDA (first-visit masks, MC evaluation, Basic, ES, eps-greedy)."""
+    cuda = TabularMDP(TINY.P.cuda(), TINY.R.cuda(), GAMMA)
+    pi = t([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+    states, actions = torch.tensor([[0, 1, 1, 0]]), torch.tensor([[1, 0, 0, 1]])
+    mask = first_visit_mask(states.cuda(), actions.cuda(), 2)
+    assert mask.is_cuda and torch.equal(mask.cpu(), first_visit_mask(states, actions, 2))
+    runs = [
+        lambda m: mc_evaluate(m, pi, 30, 4, generator=gen(1)),
+        lambda m: mc_basic(m, 3, episodes_per_pair=2, max_iterations=3, generator=gen(2)),
+        lambda m: mc_basic(m, 3, policy0=torch.tensor([0, 1, 0]), generator=gen(5)),
+        lambda m: mc_exploring_starts(m, 60, 3, batch_size=20, generator=gen(3)),
+        lambda m: mc_epsilon_greedy(m, 0.3, 60, 3, batch_size=20, generator=gen(4)),
+    ]
+    for run in runs:
+        on_cpu, on_cuda = run(TINY), run(cuda)
+        for name in ("q", "counts", "actions", "policy", "se"):
+            if hasattr(on_cuda, name):
+                got, want = getattr(on_cuda, name), getattr(on_cpu, name)
+                assert got.is_cuda, name
+                torch.testing.assert_close(got.cpu(), want, rtol=1e-12, atol=1e-12, equal_nan=True)
 
 
 # ============================================================================ gridworld.py
