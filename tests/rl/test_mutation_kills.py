@@ -829,6 +829,21 @@ def test_sample_episodes_replay_the_seeded_draws():
     assert torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=r))
 
 
+def test_sampling_from_a_row_that_sums_to_slightly_less_than_one():
+    """check_policy accepts rows within allclose's tolerance of 1, here 0.5 + (0.5 - 1e-5). A
+    uniform u at or above that total has no index whose cumulative probability exceeds it: the
+    sampler takes the last action then, never an index past it. Replayed from the seed: the
+    2^18 action draws hold such u, and a_0 = 0 exactly where u < 0.5."""
+    n = 2**18
+    row = [0.5, 0.5 - 1e-5]
+    ep = sample_episodes(ONE, t([row]), n, 1, generator=gen(0))
+    r = gen(0)
+    torch.rand(n, generator=r, dtype=F64)  # the start states (one state)
+    u = torch.rand(n, generator=r, dtype=F64)
+    assert int((u >= row[0] + row[1]).sum()) > 0
+    assert torch.equal(ep.actions[:, 0], (u >= 0.5).long())
+
+
 def test_mc_evaluate_standard_error_of_two_returns_by_hand():
     """ONE, policy 'always 0', L = 2, every visit, one episode from (0,0): returns
     G_0 = 1 + 0.5 = 1.5 and G_1 = 1 on the pair (0,0): mean 1.25, unbiased variance
@@ -1022,7 +1037,8 @@ def test_monte_carlo_checks_come_before_any_work():
 @pytest.mark.gpu
 def test_monte_carlo_on_cuda_matches_cpu():
     """Device placement: an MDP on CUDA driven by a CPU generator gives the CPU run's numbers,
-    with every result tensor on CUDA (first-visit masks, MC evaluation, Basic, ES, eps-greedy)."""
+    with every result tensor on CUDA (first-visit masks, episodes, MC evaluation, Basic, ES,
+    eps-greedy); a CUDA generator drives CUDA draws."""
     cuda = TabularMDP(TINY.P.cuda(), TINY.R.cuda(), GAMMA)
     pi = t([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
     states, actions = torch.tensor([[0, 1, 1, 0]]), torch.tensor([[1, 0, 0, 1]])
@@ -1035,6 +1051,17 @@ def test_monte_carlo_on_cuda_matches_cpu():
         lambda m: mc_exploring_starts(m, 60, 3, batch_size=20, generator=gen(3)),
         lambda m: mc_epsilon_greedy(m, 0.3, 60, 3, batch_size=20, generator=gen(4)),
     ]
+    starts = {"start_states": torch.tensor([2, 0, 1]), "start_actions": torch.tensor([1, 1, 0])}
+    for kwargs in ({}, starts):
+        ep_cpu = sample_episodes(TINY, pi, 3, 5, generator=gen(6), **kwargs)
+        ep_cuda = sample_episodes(cuda, pi, 3, 5, generator=gen(6), **kwargs)
+        for name in ("states", "actions", "rewards"):
+            got = getattr(ep_cuda, name)
+            assert got.is_cuda and torch.equal(got.cpu(), getattr(ep_cpu, name)), name
+    # a CUDA generator draws on CUDA: reproducible, results on CUDA
+    cuda_gen = [mc_evaluate(cuda, pi, 30, 4, generator=torch.Generator("cuda").manual_seed(7))]
+    cuda_gen.append(mc_evaluate(cuda, pi, 30, 4, generator=torch.Generator("cuda").manual_seed(7)))
+    assert cuda_gen[0].q.is_cuda and torch.equal(cuda_gen[0].q, cuda_gen[1].q)
     for run in runs:
         on_cpu, on_cuda = run(TINY), run(cuda)
         for name in ("q", "counts", "actions", "policy", "se"):
