@@ -829,6 +829,21 @@ def test_sample_episodes_replay_the_seeded_draws():
     assert torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=r))
 
 
+def test_sampling_from_a_row_that_sums_to_slightly_less_than_one():
+    """check_policy accepts rows within allclose's tolerance of 1, here 0.5 + (0.5 - 1e-5). A
+    uniform u at or above that total has no index whose cumulative probability exceeds it: the
+    sampler takes the last action then, never an index past it. Replayed from the seed: the
+    2^18 action draws hold such u, and a_0 = 0 exactly where u < 0.5."""
+    n = 2**18
+    row = [0.5, 0.5 - 1e-5]
+    ep = sample_episodes(ONE, t([row]), n, 1, generator=gen(0))
+    r = gen(0)
+    torch.rand(n, generator=r, dtype=F64)  # the start states (one state)
+    u = torch.rand(n, generator=r, dtype=F64)
+    assert int((u >= row[0] + row[1]).sum()) > 0
+    assert torch.equal(ep.actions[:, 0], (u >= 0.5).long())
+
+
 def test_mc_evaluate_standard_error_of_two_returns_by_hand():
     """ONE, policy 'always 0', L = 2, every visit, one episode from (0,0): returns
     G_0 = 1 + 0.5 = 1.5 and G_1 = 1 on the pair (0,0): mean 1.25, unbiased variance
@@ -838,10 +853,15 @@ def test_mc_evaluate_standard_error_of_two_returns_by_hand():
     assert est.counts.tolist() == [[2.0, 0.0]]
     assert est.q.tolist() == [[1.25, 0.0]]
     assert est.se[0, 0].item() == 0.25 and math.isnan(est.se[0, 1].item())
+    # first visit: only G_0 = 1.5 counts, a single return: q = 1.5, se NaN
+    first = mc_evaluate(ONE, torch.tensor([0]), 1, 2, generator=gen(seed))
+    assert first.counts.tolist() == [[1.0, 0.0]] and first.q.tolist() == [[1.5, 0.0]]
+    assert math.isnan(first.se[0, 0].item())
 
 
 def test_mc_results_follow_a_float32_mdp():
-    """A float32 MDP gives float32 values, counts and policies (MC Basic, ES, eps-greedy)."""
+    """A float32 MDP gives float32 values, counts and policies (MC Basic, ES, eps-greedy),
+    a float64 one float64."""
     one32 = TabularMDP(ONE.P.float(), ONE.R.float(), 0.5)
     basic = mc_basic(one32, 2, generator=gen(0))
     es = mc_exploring_starts(one32, 20, 2, batch_size=10, generator=gen(0))
@@ -852,6 +872,7 @@ def test_mc_results_follow_a_float32_mdp():
     np.testing.assert_allclose(eg.policy.numpy(), [[0.9, 0.1]], rtol=1e-6)
     est = mc_evaluate(one32, torch.tensor([0]), 10, 2, generator=gen(0))
     assert est.q.dtype == est.se.dtype == torch.float32
+    assert mc_basic(ONE, 2, generator=gen(0)).counts.dtype == F64  # and float64 stays float64
 
 
 def test_mc_control_keeps_a_tied_action():
@@ -939,6 +960,115 @@ def test_monte_carlo_messages_in_full():
         discounted_returns(t([[1.0]]), -0.5)
     with pytest.raises(ValueError, match=r"^horizon must be >= 1, got 0$"):
         discounted_returns(t([[1.0]]), 0.5, 0)
+
+
+def test_mc_evaluate_starts_are_the_drawn_pairs():
+    """mc_evaluate draws n uniforms u first and starts episode i from the pair
+    floor(S A u_i) = s * A + a (replayed from the same seed); then the episodes' own draws
+    (n L actions, n L successors on TINY). With L = 1 each episode has one first visit: the
+    counts are the histogram of the drawn pairs and q = R on every pair seen (also for MC
+    Exploring Starts, and for a pair seen once)."""
+    n = 40
+    pi = t([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+    g = gen(21)
+    est = mc_evaluate(TINY, pi, n, 1, generator=g)
+    r = gen(21)
+    pairs = (torch.rand(n, generator=r, dtype=F64).numpy() * 6).astype(int)
+    counts = np.bincount(pairs, minlength=6).reshape(3, 2)
+    assert est.counts.numpy().tolist() == counts.tolist()
+    np.testing.assert_array_equal(est.q.numpy(), np.where(counts > 0, R_NP, 0.0))
+    torch.rand(2 * n, generator=r, dtype=F64)
+    assert torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=r))
+    # MC Exploring Starts draws its start pairs the same way, batch by batch
+    es = mc_exploring_starts(TINY, n, 1, batch_size=n, generator=gen(22))
+    pairs = (torch.rand(n, generator=gen(22), dtype=F64).numpy() * 6).astype(int)
+    counts = np.bincount(pairs, minlength=6).reshape(3, 2)
+    assert es.counts.numpy().tolist() == counts.tolist()
+    np.testing.assert_array_equal(es.q.numpy(), np.where(counts > 0, R_NP, 0.0))
+    # a pair with a single return has that return as its mean
+    single = mc_exploring_starts(TINY, 1, 1, generator=gen(23))
+    seen = single.counts.numpy() > 0
+    assert single.counts.numpy()[seen].tolist() == [1.0]
+    assert single.q.numpy()[seen].tolist() == R_NP[seen].tolist()
+
+
+def test_mc_basic_stops_at_its_default_cap_when_the_policy_cycles():
+    """Three-step returns can make MC Basic cycle. gamma = 0.5; in state 0, a0 stays (reward 1),
+    a1 moves to the absorbing state 1 (reward 2); state 1 pays -0.25 whatever is done. With
+    L = 3, q(0, a1) = 2 - 0.125 - 0.0625 = 1.8125 always, while q(0, a0) = 1 + 0.5 * 2 - 0.0625
+    = 1.9375 when the policy takes a1 in state 0 and 1 + 0.5 + 0.25 = 1.75 when it takes a0:
+    each policy's greedy successor is the other one. So the loop runs to max_iterations
+    (default 100), with history alternating 1.9375, 1.8125."""
+    P = torch.zeros(2, 2, 2, dtype=F64)
+    P[0, 0, 0] = P[0, 1, 1] = P[1, 0, 1] = P[1, 1, 1] = 1.0
+    cycle = TabularMDP(P, t([[1.0, 2.0], [-0.25, -0.25]]), 0.5)
+    res = mc_basic(cycle, 3, generator=gen(0))
+    assert res.iterations == len(res.history) == 100
+    assert [float(h[0]) for h in res.history[:3]] == [1.9375, 1.8125, 1.9375]
+    assert res.q.tolist() == [[1.75, 1.8125], [-0.4375, -0.4375]]
+    assert mc_basic(cycle, 3, max_iterations=7, generator=gen(0)).iterations == 7
+
+
+def test_mc_control_default_batch_sizes():
+    """MC ES works in batches of 1000 episodes by default, MC eps-greedy in batches of 100:
+    one episode more than a batch makes a second, one-episode batch."""
+    es = mc_exploring_starts(ONE, 1001, 1, generator=gen(1))
+    assert es.iterations == 1001 and len(es.history) == 2
+    assert len(mc_exploring_starts(ONE, 1000, 1, generator=gen(1)).history) == 1
+    eg = mc_epsilon_greedy(ONE, 0.5, 101, 1, generator=gen(1))
+    assert eg.iterations == 101 and len(eg.history) == 2
+    assert len(mc_epsilon_greedy(ONE, 0.5, 100, 1, generator=gen(1)).history) == 1
+
+
+def test_monte_carlo_checks_come_before_any_work():
+    """Each entry point checks its own arguments first, so a bad length or horizon is named
+    even when another argument (n_episodes, batch_size, the policy) is bad too."""
+    pi = t([[0.5, 0.5]] * 3)
+    with pytest.raises(ValueError, match=r"^length must be >= 1, got 0$"):
+        mc_evaluate(TINY, pi, 5, 0, horizon=1)
+    with pytest.raises(ValueError, match=r"^horizon must be >= 1, got 0$"):
+        mc_evaluate(TINY, pi, 0, 2, horizon=0)
+    with pytest.raises(ValueError, match=r"^n_episodes must be >= 1, got 0$"):
+        mc_evaluate(TINY, "no policy", 0, 2)
+    with pytest.raises(ValueError, match=r"^length must be >= 1, got 0$"):
+        mc_control(TINY, 5, 0, epsilon=0.1, exploring=True, first_visit=True, batch_size=0)
+
+
+@pytest.mark.gpu
+def test_monte_carlo_on_cuda_matches_cpu():
+    """Device placement: an MDP on CUDA driven by a CPU generator gives the CPU run's numbers,
+    with every result tensor on CUDA (first-visit masks, episodes, MC evaluation, Basic, ES,
+    eps-greedy); a CUDA generator drives CUDA draws."""
+    cuda = TabularMDP(TINY.P.cuda(), TINY.R.cuda(), GAMMA)
+    pi = t([[0.2, 0.8], [0.6, 0.4], [0.5, 0.5]])
+    states, actions = torch.tensor([[0, 1, 1, 0]]), torch.tensor([[1, 0, 0, 1]])
+    mask = first_visit_mask(states.cuda(), actions.cuda(), 2)
+    assert mask.is_cuda and torch.equal(mask.cpu(), first_visit_mask(states, actions, 2))
+    runs = [
+        lambda m: mc_evaluate(m, pi, 30, 4, generator=gen(1)),
+        lambda m: mc_basic(m, 3, episodes_per_pair=2, max_iterations=3, generator=gen(2)),
+        lambda m: mc_basic(m, 3, policy0=torch.tensor([0, 1, 0]), generator=gen(5)),
+        lambda m: mc_exploring_starts(m, 60, 3, batch_size=20, generator=gen(3)),
+        lambda m: mc_epsilon_greedy(m, 0.3, 60, 3, batch_size=20, generator=gen(4)),
+    ]
+    starts = {"start_states": torch.tensor([2, 0, 1]), "start_actions": torch.tensor([1, 1, 0])}
+    for kwargs in ({}, starts):
+        ep_cpu = sample_episodes(TINY, pi, 3, 5, generator=gen(6), **kwargs)
+        ep_cuda = sample_episodes(cuda, pi, 3, 5, generator=gen(6), **kwargs)
+        for name in ("states", "actions", "rewards"):
+            got = getattr(ep_cuda, name)
+            assert got.is_cuda and torch.equal(got.cpu(), getattr(ep_cpu, name)), name
+    # a CUDA generator draws on CUDA: reproducible, results on CUDA
+    cuda_gen = [mc_evaluate(cuda, pi, 30, 4, generator=torch.Generator("cuda").manual_seed(7))]
+    cuda_gen.append(mc_evaluate(cuda, pi, 30, 4, generator=torch.Generator("cuda").manual_seed(7)))
+    assert cuda_gen[0].q.is_cuda and torch.equal(cuda_gen[0].q, cuda_gen[1].q)
+    for run in runs:
+        on_cpu, on_cuda = run(TINY), run(cuda)
+        for name in ("q", "counts", "actions", "policy", "se"):
+            if hasattr(on_cuda, name):
+                got, want = getattr(on_cuda, name), getattr(on_cpu, name)
+                assert got.is_cuda, name
+                torch.testing.assert_close(got.cpu(), want, rtol=1e-12, atol=1e-12, equal_nan=True)
 
 
 # ============================================================================ gridworld.py
