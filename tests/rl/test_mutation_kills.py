@@ -1164,9 +1164,22 @@ def test_deterministic_policy_and_check_policy():
     assert one_hot.dtype == torch.float32 and one_hot.argmax(1).tolist() == [4, 0, 1, 2, 3, 4]
     soft = check_policy(torch.full((3, 2), 0.5, dtype=torch.float32), TINY)
     assert soft.dtype == F64 and soft.tolist() == [[0.5, 0.5]] * 3
-    # rows summing to 1 within 1e-6 pass
-    near = t([[0.5, 0.5 + 5e-7]] * 3)
+    # rows pass within allclose's atol + rtol = 1e-6 + 1e-5 of 1 (1.05e-5 off: only just)
+    near = t([[0.5, 0.5 + 1.05e-5]] * 3)
     assert torch.equal(check_policy(near, TINY), near)
+    with pytest.raises(ValueError, match=r"^each row of policy must be a probability vector"):
+        check_policy(t([[0.5, 0.5 + 1.15e-5]] * 3), TINY)
+
+
+@pytest.mark.gpu
+def test_grid_world_model_and_policies_on_cuda():
+    """model(device="cuda") puts P and R on CUDA; check_policy moves a CPU policy, integer or
+    stochastic, to the MDP's device."""
+    mdp = SMALL.model(device="cuda")
+    assert mdp.P.is_cuda and mdp.R.is_cuda
+    assert torch.equal(mdp.P.cpu(), SMALL.model().P) and torch.equal(mdp.R.cpu(), SMALL.model().R)
+    assert check_policy(torch.tensor([4, 0, 1, 2, 3, 4]), mdp).is_cuda
+    assert check_policy(torch.full((6, 5), 0.2, dtype=torch.float32), mdp).is_cuda
 
 
 def test_grid_world_bad_inputs_name_the_problem():
@@ -1238,8 +1251,9 @@ def test_grid_world_bad_inputs_name_the_problem():
 
 
 def test_check_mdp_and_check_policy_messages():
-    """Full messages of the model and policy checks; rows of P and of a policy must sum to 1
-    within 1e-6 and be >= 0 (a row (1.5, -0.5) sums to 1 and is still refused)."""
+    """Full messages of the model and policy checks; rows of P and of a policy must be >= 0
+    (a row (1.5, -0.5) sums to 1 and is still refused) and sum to 1 within torch.allclose's
+    atol + rtol = 1e-6 + 1e-5."""
     P, R = TINY.P, TINY.R
     with pytest.raises(
         TypeError, match=r"^mdp must be a TabularMDP \(GridWorld.model\(\)\), got str$"
@@ -1267,8 +1281,11 @@ def test_check_mdp_and_check_policy_messages():
             check_mdp(
                 TabularMDP(bad.reshape(1, 1, 2).expand(2, 1, 2), torch.zeros(2, 1, dtype=F64), 0.5)
             )
-    ok = t([[0.5, 0.5 + 5e-7]]).reshape(1, 1, 2).expand(2, 1, 2)
+    ok = t([[0.5, 0.5 - 1.05e-5]]).reshape(1, 1, 2).expand(2, 1, 2)  # within 1e-6 + 1e-5
     assert check_mdp(TabularMDP(ok, torch.zeros(2, 1, dtype=F64), 0.0)).gamma == 0.0
+    off = t([[0.5, 0.5 - 1.15e-5]]).reshape(1, 1, 2).expand(2, 1, 2)
+    with pytest.raises(ValueError, match=row):
+        check_mdp(TabularMDP(off, torch.zeros(2, 1, dtype=F64), 0.0))
     with pytest.raises(ValueError, match=r"^gamma must be a finite number in \[0, 1\), got 1$"):
         check_mdp(TabularMDP(P, R, 1))
     with pytest.raises(
