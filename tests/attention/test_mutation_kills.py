@@ -582,6 +582,19 @@ def test_online_states_of_a_batch_keep_one_statistic_per_row():
     torch.testing.assert_close(shared.normalised(), torch.softmax(x, -1) @ column)
 
 
+def test_online_states_keep_x_dtype_and_every_leading_dim():
+    """o takes x's dtype and all of x's leading dims: a bfloat16 x with a bfloat16 V gives a
+    bfloat16 o, and x of shape (2, 3, 4) with a shared V of shape (4, 5) gives o of shape
+    (2, 3, 5) equal to softmax(x) V computed in float64."""
+    x = torch.linspace(-2.0, 2.0, 24, dtype=torch.float64).reshape(2, 3, 4).sin() * 3
+    v = torch.linspace(-1.0, 1.0, 20, dtype=torch.float64).reshape(4, 5).cos()
+    *_, last = online_softmax_states(x, [1, 3], v)
+    assert last.o.shape == (2, 3, 5) and last.m.shape == last.l.shape == (2, 3)
+    torch.testing.assert_close(last.normalised(), torch.softmax(x, -1) @ v)
+    low = [state.o.dtype for state in online_softmax_states(x.bfloat16(), 2, v.bfloat16())]
+    assert low == [torch.bfloat16, torch.bfloat16]
+
+
 def test_tiles_visited_are_the_schedules(monkeypatch):
     """Each pass reads the mask block by block; the blocks it reads are the tiles it visits.
 
