@@ -459,6 +459,19 @@ def test_attention_flops_argument_names():
         attention_flops(1, 3, 0)
 
 
+def test_backward_default_is_not_causal():
+    """Without is_causal the backward pass recomputes the unmasked P: dQ, dK, dV equal float64
+    autograd of softmax(Q K^T / sqrt(d)) V with no mask (a causal P gives other gradients)."""
+    q, k, v = _qkv(5, 5, 3)
+    d_out = torch.linspace(-1.0, 1.0, 30, dtype=torch.float64).reshape(2, 5, 3)
+    out, lse = tiled_attention_forward(q, k, v, block_q=2, block_k=2)
+    grads = tiled_attention_backward(q, k, v, out, lse, d_out, block_q=2, block_k=2)
+    leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+    expected = torch.autograd.grad(_truth(*leaves, 3**-0.5), leaves, d_out)
+    for got, want in zip(grads, expected, strict=True):
+        torch.testing.assert_close(got, want)
+
+
 def test_default_tiles_are_64_by_64():
     """Without block sizes every pass tiles by 64 x 64 (the kernel's default tile).
 
