@@ -391,6 +391,26 @@ def test_planning_iteration_caps_are_the_documented_defaults():
         assert inspect.signature(fn).parameters[name].default == cap, fn.__name__
 
 
+def test_policy_iteration_gives_up_after_1000_policies_by_default(monkeypatch):
+    """An improvement step that never settles (here: one that flips every action each time)
+    stops policy iteration after its default cap of 10^3 policies, and the error names it.
+
+    (Under mutmut the signature test above cannot see a changed default: the trampoline keeps
+    the original signature. The 10^5-sweep caps would need 10^5 sweeps, seconds per test.)"""
+    from course_lib.rl import planning
+
+    calls = []
+
+    def flip(q, *, tol=1e-9, prefer=None):
+        calls.append(1)
+        return 1 - prefer
+
+    monkeypatch.setattr(planning, "greedy_actions", flip)
+    with pytest.raises(ValueError, match=r"^policy iteration did not converge in 1000 iterations$"):
+        planning.policy_iteration(TINY, policy0=torch.tensor([0, 0, 0]))
+    assert len(calls) == 1_000
+
+
 def test_planning_bad_inputs_name_the_problem():
     """Messages of the value-vector and initial-policy checks."""
     with pytest.raises(TypeError, match=r"v must be a torch.Tensor of shape \(3,\), got list"):
