@@ -23,10 +23,11 @@ with them counted as killed. Usage::
     python scripts/mutation.py --report              # the table of the existing scratch runs
 
 ``--resume`` keeps a module's earlier scratch run: it refreshes the package and the tests
-in it, tests every mutant without a result (new or changed functions), then re-tests only
-the earlier survivors. Tests only ever get added, so a mutant killed before stays killed,
-and the table is the one a full run would print; after deleting or weakening a test, run
-without ``--resume``.
+in it, rebuilds mutmut's map of which tests cover which function (so an edited test meets
+the mutants it now covers), tests every mutant without a result (new or changed
+functions), then re-tests only the earlier survivors. Tests only ever get added, so a
+mutant killed before stays killed, and the table is the one a full run would print; after
+deleting or weakening a test, run without ``--resume``.
 """
 
 from __future__ import annotations
@@ -283,6 +284,10 @@ def run_module(
     workers = ["--max-children", str(max_children)]
     resumable = resume and (scratch / "mutants").is_dir()
     earlier = read_statuses(scratch, env, module) if resumable else {}
+    # mutmut maps tests to the functions they call once, and on a later run maps only tests
+    # with new names: a test edited since would keep its old map and never meet the mutants
+    # it now covers. Dropping the map makes mutmut rebuild it; the results are kept.
+    (scratch / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     # every mutant without a result: all of them on a fresh copy, new or changed ones on resume
     run_mutmut(scratch, env, module, workers)
     survivors = sorted(name for name, status in earlier.items() if status not in DETECTED)
