@@ -290,7 +290,10 @@ def run_module(
     (scratch / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     # every mutant without a result: all of them on a fresh copy, new or changed ones on resume
     run_mutmut(scratch, env, module, workers)
-    survivors = sorted(name for name, status in earlier.items() if status not in DETECTED)
+    # the earlier run's survivors (a mutant it never tested was tested just now)
+    survivors = sorted(
+        name for name, status in earlier.items() if status not in (*DETECTED, "not checked")
+    )
     if survivors:  # named mutants are re-tested even though they have a result
         run_mutmut(scratch, env, module, [*workers, *survivors])
     return module_result(module, scratch, env, equivalents, time.monotonic() - start)
