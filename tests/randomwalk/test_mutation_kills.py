@@ -287,6 +287,9 @@ def test_path_statistics_edges():
     assert enumerate_paths(2).tolist() == [[0, -1, -2], [0, 1, 0], [0, -1, 0], [0, 1, 2]]
     with pytest.raises(ValueError, match="n must be <= 20, got 21"):
         enumerate_paths(21)
+    # n = 20, the largest allowed, is still enumerated: on the meta device only the shape
+    # (2^20 paths of 21 positions) is formed, no memory
+    assert enumerate_paths(20, device="meta").shape == (2**20, 21)
 
 
 def test_simulate_ruin_checks_the_generators_device():
