@@ -300,6 +300,7 @@ def run_module(
 
 
 def worker_env() -> dict[str, str]:
+    """The environment of mutmut and its workers: :data:`WORKER_ENV`, without PYTHONPATH."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the mutants import
     env.update(WORKER_ENV)
     return env
